@@ -1,0 +1,95 @@
+"""Performance figures: ``python -m symlab.bench`` (or ``make bench``) prints JSON.
+
+Measured in one process on one machine, as ratios:
+
+* ``us_per_run_step``: wall time of one training step divided by the number of runs K, for
+  the paper's 1D configuration (N(0.5, 1), ``Affine(1)``, 2×25 discriminator, batch 128) at
+  K = 1 and K = 256, and their ratio (the gain of the ensemble axis);
+* ``mm_gflops``: a 2048×2048 float32 ``torch.mm`` in the same process (the machine's
+  practical matrix-multiply peak);
+* ``train_gflops``: the training loop's achieved model FLOP rate and its fraction of the
+  ``torch.mm`` figure.
+
+FLOP count (multiply–add = 2 FLOPs), with ``S = Σ in·out`` over the discriminator layers and
+``R`` the rows of a step (``batch_size``: half real, half transformed): the forward pass costs
+``2·R·S``, the discriminator's weight gradients ``2·R·S``, the input gradients that flow back
+through the hidden layers ``2·R·(S − in₀·out₀)``, and the generator's input gradient on the
+transformed half ``2·(R/2)·S``. The generator's own few parameters and the elementwise work
+(activations, losses, Adam) are not counted.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+import torch
+
+from . import paper, spaces
+from .gan import SymmetryGAN
+
+
+def _best_of(fn, repeats: int = 3) -> float:
+    best = float("inf")
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def mm_gflops(n: int = 2048, iters: int = 10) -> float:
+    """GFLOP/s of an ``n×n`` float32 ``torch.mm`` (best of three timings)."""
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    torch.mm(a, b)
+    seconds = _best_of(lambda: [torch.mm(a, b) for _ in range(iters)])
+    return 2 * n**3 * iters / seconds / 1e9
+
+
+def flops_per_run_step(batch_size: int = 128, n_in: int = 1, hidden=(25, 25)) -> int:
+    """Model FLOPs of one training step of one run (see the module docstring)."""
+    sizes = [n_in, *hidden, 1]
+    s = sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
+    first = sizes[0] * sizes[1]
+    R = batch_size
+    return 2 * R * s + 2 * R * s + 2 * R * (s - first) + 2 * (R // 2) * s
+
+
+def time_per_step(K: int, steps: int = 200, batch_size: int = 128) -> float:
+    """Seconds per training step for K runs of the paper's 1D configuration."""
+    gan = SymmetryGAN(spaces.Affine(1), steps=steps, batch_size=batch_size)
+    density = paper.gaussian_1d()
+    warm = SymmetryGAN(spaces.Affine(1), steps=20, batch_size=batch_size)
+    warm.fit(density, runs=K, seed=0, progress=False, record_every=0)
+    seconds = _best_of(lambda: gan.fit(density, runs=K, seed=1, progress=False, record_every=0))
+    return seconds / steps
+
+
+def run(big_K: int = 256, steps: int = 300) -> dict:
+    """All figures as a dict (see the module docstring)."""
+    t1 = time_per_step(1, steps=steps)
+    tK = time_per_step(big_K, steps=steps)
+    mm = mm_gflops()
+    flops = flops_per_run_step()
+    train = flops * big_K / tK / 1e9
+    return {
+        "torch": torch.__version__,
+        "threads": torch.get_num_threads(),
+        "config": "N(0.5,1), Affine(1), discriminator 1-25-25-1, batch 128 (64 real + 64 transformed)",
+        "us_per_run_step": {"K=1": round(t1 * 1e6, 2), f"K={big_K}": round(tK / big_K * 1e6, 3)},
+        "speedup_per_run_step": round(t1 / (tK / big_K), 1),
+        "mm_gflops_2048": round(mm, 1),
+        "model_flops_per_run_step": flops,
+        "train_gflops": round(train, 2),
+        "train_fraction_of_mm": round(train / mm, 3),
+        "flop_count": "2·R·S forward + 2·R·S weight grads + 2·R·(S − in·out of layer 1) hidden input "
+                      "grads + 2·(R/2)·S generator input grads; S = Σ in·out = 675, R = 128",
+    }
+
+
+def main() -> None:
+    print(json.dumps(run(), indent=2))
+
+
+if __name__ == "__main__":
+    main()

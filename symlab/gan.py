@@ -1,0 +1,448 @@
+"""SymmetryGAN: adversarial training of a map g against a discriminator d (§IV).
+
+The generator ``g`` is a point of a search space (``symlab.spaces``); the discriminator tells
+data ``x`` from transformed data ``g(x)``. The loss of Eq. (13),
+
+    L[g, d] = −(1/N) Σ_x [log d(x) + log(1 − d(g(x)))],
+
+is minimised by ``d`` and maximised by ``g``; at the optimum ``d = 1/2`` and ``L = 2 log 2``
+exactly when ``g`` is a symmetry (Eq. 17). ``objective="minimax"`` trains ``g`` on Eq. (13)
+itself; the default ``"non-saturating"`` objective (the one the original study's code
+trained) has ``g`` minimise ``−log d(g(x))`` instead, which has the same fixed points at
+symmetries but stronger gradients far from them.
+
+Penalties (added to the generator's loss):
+
+* ``cyclic=q`` — Eq. (18): ``α · mean ‖g^q(x) − x‖²`` favours elements of order q;
+* ``commutator=β`` — Eq. (41): runs are paired (0, 1), (2, 3), … and each pair pays
+  ``β · mean ‖g₁(g₂(x)) − g₂(g₁(x))‖²``, favouring commuting symmetries.
+
+Every tensor has the ensemble axis first: ``K`` runs train together in one batched
+computation (see :class:`symlab.discriminator.EnsembleMLP`).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ._checks import as_params, as_points
+from .discriminator import EnsembleMLP
+from .spaces import SearchSpace
+
+__all__ = ["SymmetryGAN", "Discovery", "History"]
+
+
+@dataclass
+class History:
+    """Recorded training trajectory.
+
+    Attributes:
+        steps: ``[T]`` step index of each record (0 = the initialisation).
+        params: ``[T, K, P]`` generator parameters.
+        d_loss: ``[T, K]`` the loss of Eq. (13), ``−log d(x) − log(1 − d(g x))``, on the
+            discriminator's batches (mean since the previous record; → 2 log 2 ≈ 1.386 at a
+            symmetry). Row 0 (the initialisation) is NaN.
+        g_loss: ``[T, K]`` the generator's objective (``−log d(g x)`` for the non-saturating
+            objective, ``log(1 − d(g x))`` for minimax) plus any penalty, same averaging.
+    """
+
+    steps: np.ndarray
+    params: np.ndarray
+    d_loss: np.ndarray
+    g_loss: np.ndarray
+
+
+@dataclass
+class Discovery:
+    """The result of :meth:`SymmetryGAN.fit` for ``K`` runs.
+
+    Attributes:
+        space: the search space.
+        init_params, params: ``[K, P]`` initial and final parameters (numpy).
+        matrices, shifts: ``[K, n, n]`` and ``[K, n]`` final maps ``g(x) = M x + V``.
+        failed: ``[K]`` True where a run diverged (non-finite values); its parameters are the
+            last finite ones and it stopped training, the other runs were unaffected.
+        revived: ``[K]`` how often each run's discriminator was re-initialised because all its
+            ReLUs had died (a constant discriminator passes no gradient to ``g``).
+        history: :class:`History` (``None`` when ``record_every=0``).
+        seconds: wall time of the fit.
+    """
+
+    space: SearchSpace
+    init_params: np.ndarray
+    params: np.ndarray
+    matrices: np.ndarray
+    shifts: np.ndarray
+    failed: np.ndarray
+    revived: np.ndarray
+    history: History | None
+    seconds: float
+    config: dict = field(default_factory=dict)
+
+    @property
+    def ok(self) -> np.ndarray:
+        """``[K]`` True for runs that trained to the end."""
+        return ~self.failed
+
+    @property
+    def runs(self) -> int:
+        return len(self.params)
+
+    def __len__(self) -> int:
+        return self.runs
+
+    def transform(self, x, run: int = 0) -> np.ndarray:
+        """Apply run ``run``'s learned map to points ``x [N, n]``; returns ``[N, n]``."""
+        pts = as_points(x, self.space.dim, name="x", min_points=1, dtype=torch.float64)
+        M = torch.from_numpy(self.matrices[run]).double()
+        V = torch.from_numpy(self.shifts[run]).double()
+        return (pts @ M.T + V).numpy()
+
+    def __repr__(self) -> str:
+        return (f"Discovery({self.runs} runs on {type(self.space).__name__}, "
+                f"{int(self.failed.sum())} failed, {self.seconds:.1f} s)")
+
+
+def _use_progress(progress) -> bool:
+    if progress is not None:
+        return bool(progress)
+    env = os.environ.get("SYMLAB_PROGRESS")
+    if env is not None:
+        return env.strip().lower() not in ("0", "false", "no", "off", "")
+    if "ipykernel" in sys.modules:
+        return True
+    return sys.stderr.isatty()
+
+
+class _Standardised:
+    """A search space seen in the trainer's coordinates ``z = (x − m) / s``.
+
+    ``m`` is the data mean and ``s`` one common scale (the RMS distance from the mean, the
+    same for every coordinate, so rotations stay rotations). In these coordinates a map
+    ``g(x) = M x + V`` acts as ``z ↦ M z + u`` with ``u = (M m + V − m) / s``, the
+    displacement of the data's centre in units of its spread. For spaces whose translation
+    is a free parameter, the trainer optimises ``u`` in place of ``V``: the same set of maps,
+    but moving the centre no longer drags the matrix along, and learning rates mean the same
+    thing for data in GeV as for data of unit variance. Results are converted back.
+    """
+
+    def __init__(self, space: SearchSpace, centre: torch.Tensor, scale: float, gain: float = 1.0):
+        self.space = space
+        self.m = centre.double()
+        self.s = float(scale)
+        self.idx = list(space.shift_params)
+        self.gain = float(gain)  # u = gain · (trained value): Adam moves u gain× faster
+
+    def _u(self, M, V):
+        return (torch.einsum("kij,j->ki", M, self.m.to(M.dtype)) + V - self.m.to(M.dtype)) / self.s
+
+    def to_train(self, theta: torch.Tensor) -> torch.Tensor:
+        t = theta.double().clone()
+        if self.idx:
+            M, V = self.space.matrix(t), self.space.shift(t)
+            t[:, self.idx] = self._u(M, V) / self.gain
+        return t.float()
+
+    def to_space(self, theta_t: torch.Tensor) -> torch.Tensor:
+        t = theta_t.detach().double().clone()
+        if self.idx:
+            M = self.space.matrix(t)
+            m = self.m.to(t.dtype)
+            u = self.gain * t[:, self.idx]
+            t[:, self.idx] = m + self.s * u - torch.einsum("kij,j->ki", M, m)
+        return t
+
+    def maps(self, theta_t: torch.Tensor):
+        """``(M [K, n, n], u [K, n])`` of ``z ↦ M z + u``, differentiable in ``theta_t``."""
+        M = self.space.matrix(theta_t)
+        if self.idx:
+            return M, self.gain * theta_t[:, self.idx]
+        V = self.space.shift(theta_t)
+        return M, self._u(M, V).to(M.dtype)
+
+    @staticmethod
+    def apply(M, u, z):
+        return torch.matmul(z, M.transpose(-1, -2)) + u[:, None, :]
+
+
+class SymmetryGAN:
+    """Configure a SymmetryGAN; :meth:`fit` trains ``K`` independent runs at once.
+
+    Args:
+        space: a search space from :mod:`symlab.spaces`.
+        steps: training iterations (one discriminator step and one generator step each).
+        batch_size: events per generator step; the discriminator sees ``batch_size/2`` real
+            and ``batch_size/2`` transformed events per step (as in the original study).
+        lr_g, lr_d: Adam learning rates of generator and discriminator. Both decay along a
+            cosine to ``lr_floor`` of their value at the end, so runs settle precisely.
+        hidden: discriminator hidden widths (the paper's ``(25, 25)``).
+        objective: ``"non-saturating"`` (default) or ``"minimax"`` (Eq. 13 exactly).
+        cyclic: ``q`` to add the cyclic penalty of Eq. (18), or ``None``.
+        alpha: weight α of the cyclic penalty.
+        commutator: weight of the commutator penalty of Eq. (41) between paired runs, or None.
+        lr_shift: learning rate of free translation parameters, in units of the data's spread
+            (default ``2 × lr_g``: far-away initial maps first have to travel to the data).
+        eps_g: Adam's ε for the generator, deliberately large. Far from a symmetry the
+            generator's gradients are ≫ ε and Adam takes its usual normalised steps; near one
+            they are ≪ ε (mostly noise from the finite batches) and the steps shrink in
+            proportion, as in plain gradient descent, instead of being blown up to ``lr`` by
+            Adam's normalisation. This is what lets runs settle to within ~0.01 of a symmetry.
+        average: the reported parameters are the mean of the iterates over this final fraction
+            of the steps (tail averaging, which removes the adversarial jitter; 0 = last iterate).
+        device: torch device (default CPU).
+    """
+
+    def __init__(self, space: SearchSpace, steps: int = 3000, batch_size: int = 128,
+                 lr_g: float = 0.01, lr_d: float = 0.01, hidden=(25, 25),
+                 objective: str = "non-saturating", cyclic: int | None = None, alpha: float = 0.1,
+                 commutator: float | None = None, lr_floor: float = 0.02, average: float = 0.3,
+                 lr_shift: float | None = None, eps_g: float = 0.3, device=None):
+        if not isinstance(space, SearchSpace):
+            raise ValueError(f"space must be a symlab.spaces search space; got {type(space).__name__}")
+        if objective not in ("non-saturating", "minimax"):
+            raise ValueError("objective must be 'non-saturating' or 'minimax'")
+        if int(steps) < 1 or int(batch_size) < 2:
+            raise ValueError("steps must be >= 1 and batch_size >= 2")
+        if cyclic is not None and int(cyclic) < 1:
+            raise ValueError("cyclic must be a positive integer q (Eq. 18) or None")
+        self.space = space
+        self.steps = int(steps)
+        self.batch_size = int(batch_size)
+        self.lr_g, self.lr_d, self.lr_floor = float(lr_g), float(lr_d), float(lr_floor)
+        if not 0.0 <= float(average) < 1.0:
+            raise ValueError("average must be a fraction in [0, 1)")
+        self.average = float(average)
+        self.lr_shift = 2.0 * self.lr_g if lr_shift is None else float(lr_shift)
+        self.eps_g = float(eps_g)
+        if self.lr_g <= 0 or self.lr_d <= 0 or self.lr_shift <= 0:
+            raise ValueError("learning rates must be positive")
+        self.hidden = tuple(int(h) for h in hidden)
+        self.objective = objective
+        self.cyclic = None if cyclic is None else int(cyclic)
+        self.alpha = float(alpha)
+        self.commutator = None if commutator is None else float(commutator)
+        self.device = torch.device(device) if device is not None else torch.device("cpu")
+
+    # ------------------------------------------------------------------ data handling
+    def _sampler(self, data, gen: torch.Generator):
+        """Return (draw(K, B) -> [K, B, n], centre [n], scale) for a density or a finite sample."""
+        n = self.space.dim
+        if hasattr(data, "sample_shaped") or (hasattr(data, "sample") and hasattr(data, "log_prob")):
+            if getattr(data, "dim", n) != n:
+                raise ValueError(f"the density has dimension {data.dim} but the search space acts on "
+                                 f"dimension {n}: pick a space with dim={data.dim}.")
+            probe = data.sample(20000, seed=int(torch.randint(0, 2**31 - 1, (1,), generator=gen)))
+            probe = probe.to(torch.float32)
+            if hasattr(data, "sample_shaped"):
+                def draw(K, B):
+                    return data.sample_shaped((K, B), seed=gen).to(self.device)
+            else:
+                def draw(K, B):
+                    seed = int(torch.randint(0, 2**31 - 1, (1,), generator=gen))
+                    return torch.as_tensor(data.sample(K * B, seed=seed),
+                                           dtype=torch.float32).reshape(K, B, n).to(self.device)
+            ref = probe
+        else:
+            x = as_points(data, n, name="data").to(self.device)
+
+            def draw(K, B):
+                idx = torch.randint(0, x.shape[0], (K * B,), generator=gen)
+                return x[idx.to(self.device)].reshape(K, B, n)
+            ref = x
+        centre = ref.mean(0)
+        scale = float((ref - centre).pow(2).mean().sqrt())
+        if not math.isfinite(scale) or scale <= 0:
+            raise ValueError("the data have zero spread (all points equal); nothing to learn")
+        return draw, centre.to(self.device), scale
+
+    def _init_params(self, runs, init, seed) -> torch.Tensor:
+        if init is None:
+            if runs is None or int(runs) < 1:
+                raise ValueError("runs must be a positive integer (or pass init=[K, P])")
+            p = self.space.sample_init(int(runs), seed=seed)
+        else:
+            p = as_params(init, self.space.n_params, name="init", dtype=torch.float32)
+            if runs is not None and int(runs) != p.shape[0]:
+                raise ValueError(f"runs={runs} but init has {p.shape[0]} rows; pass one or make them agree")
+        det = torch.linalg.det(self.space.matrix(p.double()))
+        bad = torch.nonzero(~(det.abs() > 1e-6)).flatten().tolist()
+        if bad:
+            raise ValueError(
+                f"degenerate initialisation: det M ≈ 0 for run(s) {bad[:10]} (e.g. a slope c = 0); "
+                "the map is not invertible. Move those initial parameters away from det = 0.")
+        if self.commutator is not None and p.shape[0] % 2:
+            raise ValueError("the commutator penalty pairs runs (0,1), (2,3), …: use an even number of runs")
+        return p
+
+    # ------------------------------------------------------------------ training
+    def fit(self, data, runs: int | None = None, seed: int = 0, init=None,
+            record_every: int | None = None, progress: bool | None = None) -> Discovery:
+        """Train ``runs`` independent SymmetryGANs on ``data``.
+
+        Args:
+            data: a finite sample ``[N, n]`` (array or tensor; batches drawn with replacement)
+                or a density with ``.sample`` and ``.log_prob`` (fresh samples every step).
+            runs: number of runs K (default: ``len(init)``, or 1).
+            seed: seeds the initialisation, the discriminators and every batch.
+            init: optional ``[K, P]`` initial generator parameters.
+            record_every: record the trajectory every this many steps (default ~200 records;
+                0 disables the history).
+            progress: show a tqdm bar (default: in notebooks and terminals).
+
+        Returns:
+            :class:`Discovery` with ``[K, P]`` parameters, ``[K, n, n]`` matrices and the history.
+        """
+        t0 = time.perf_counter()
+        if runs is None and init is None:
+            runs = 1
+        gen = torch.Generator()
+        gen.manual_seed(int(seed))
+        p0 = self._init_params(runs, init, seed)
+        K, n = p0.shape[0], self.space.dim
+        draw, centre, scale = self._sampler(data, gen)
+
+        std = _Standardised(self.space, centre.cpu(), scale, gain=self.lr_shift / self.lr_g)
+        theta = std.to_train(p0).to(self.device).requires_grad_(True)
+        disc = EnsembleMLP(K, n, self.hidden, seed=int(seed) + 1).to(self.device)
+        opt_g = torch.optim.Adam([theta], lr=self.lr_g, eps=self.eps_g)
+        opt_d = torch.optim.Adam(disc.optim_params(), lr=self.lr_d, fused=True)
+        failed = torch.zeros(K, dtype=torch.bool, device=self.device)
+        revived = torch.zeros(K, dtype=torch.int64, device=self.device)
+        last_good = theta.detach().clone()
+        tail_start = self.steps - int(round(self.average * self.steps)) + 1
+        tail_sum = torch.zeros_like(last_good, dtype=torch.float64)
+
+        every = max(1, self.steps // 200) if record_every is None else int(record_every)
+        rec_steps, rec_params, rec_d, rec_g = [0], [p0.numpy().copy()], [], []
+        acc_d = torch.zeros(K, device=self.device)
+        acc_g = torch.zeros(K, device=self.device)
+        acc_n = 0
+
+        half = self.batch_size // 2
+        B = self.batch_size
+        # d/dl of softplus(−l) on real rows is sigmoid(l) − 1, of softplus(l) on fake rows sigmoid(l)
+        shift_d = torch.cat([torch.full((half,), -1.0), torch.zeros(B - half)]).to(self.device)
+
+        bar = None
+        if _use_progress(progress):
+            from tqdm.auto import tqdm
+            bar = tqdm(total=self.steps, desc=f"SymmetryGAN ×{K}", delay=2.0, leave=False)
+
+        for step in range(1, self.steps + 1):
+            frac = (step - 1) / max(1, self.steps - 1)
+            decay = self.lr_floor + (1 - self.lr_floor) * 0.5 * (1 + math.cos(math.pi * frac))
+            for group in opt_g.param_groups:
+                group["lr"] = self.lr_g * decay
+            for group in opt_d.param_groups:
+                group["lr"] = self.lr_d * decay
+
+            z = (draw(K, B) - centre) / scale  # [K, B, n] in standardised units
+            z_real, z_src = z[:, :half], z[:, half:]
+            alive = (~failed).to(z.dtype)[:, None]
+
+            # One discriminator pass over (x, g(x')) serves both players (simultaneous
+            # gradient steps): d descends Eq. (13) with labels x → 1, g(x') → 0, and g
+            # descends its objective through d's input gradient on the transformed half.
+            M, u = std.maps(theta)
+            gz = std.apply(M, u, z_src)  # [K, half, n], differentiable in θ
+            with torch.no_grad():
+                logits, ws = disc.forward_cached(torch.cat([z_real, gz.detach()], 1))
+                l_fake = logits[:, half:]
+                dl = (torch.sigmoid(logits) + shift_d) * (alive / half)
+                d_loss = F.softplus(-logits[:, :half]).mean(1) + F.softplus(l_fake).mean(1)
+                if self.objective == "non-saturating":  # minimise softplus(−l) = −log d(g x)
+                    g_obj = F.softplus(-l_fake).mean(1)
+                    dl_g = (torch.sigmoid(l_fake) - 1.0) * (alive / half)
+                else:  # minimise −softplus(l) = log(1 − d(g x)), i.e. maximise Eq. (13)
+                    g_obj = -F.softplus(l_fake).mean(1)
+                    dl_g = -torch.sigmoid(l_fake) * (alive / half)
+                _, dgz = disc.backward_cached(dl_g, ws, param_grads=False, input_grad=True,
+                                              rows=slice(half, None))
+                grads, _ = disc.backward_cached(dl, ws, param_grads=True)
+                disc.set_grads(grads)
+                # A discriminator whose ReLUs all died outputs a constant and passes no
+                # gradient: its run would freeze wherever it is. Give it fresh weights.
+                dead = (dgz.abs().amax(dim=(1, 2)) == 0) & ~failed
+            opt_d.step()
+            if dead.any():
+                disc.reinitialise(dead, opt_d)
+                revived += dead.to(revived.dtype)
+            z_gen = z_src
+            surrogate = (gz * dgz).sum()
+            if self.cyclic is not None:
+                y = z_gen
+                for _ in range(self.cyclic):
+                    y = std.apply(M, u, y)
+                cyc = (y - z_gen).pow(2).sum(-1).mean(1)
+                surrogate = surrogate + self.alpha * (cyc * alive[:, 0]).sum()
+                g_obj = g_obj + self.alpha * cyc.detach()
+            if self.commutator is not None:
+                com = _commutator_penalty(M, u, z_gen)
+                surrogate = surrogate + self.commutator * (com * alive[:, 0]).sum()
+                g_obj = g_obj + self.commutator * com.detach()
+            opt_g.zero_grad(set_to_none=True)
+            surrogate.backward()
+            opt_g.step()
+
+            # --- divergence bookkeeping: a run with a non-finite value stops, others go on
+            with torch.no_grad():
+                bad = ~torch.isfinite(theta).all(1) | ~torch.isfinite(d_loss) | ~torch.isfinite(g_obj)
+                if bad.any():
+                    failed |= bad
+                    theta[failed] = last_good[failed]
+                    for prm in disc.optim_params():
+                        prm[failed] = torch.nan_to_num(prm[failed], nan=0.0, posinf=0.0, neginf=0.0)
+                last_good.copy_(theta)
+                if step >= tail_start:
+                    tail_sum += theta.detach()
+                acc_d += torch.nan_to_num(d_loss, nan=0.0)
+                acc_g += torch.nan_to_num(g_obj, nan=0.0)
+                acc_n += 1
+            if every and (step % every == 0 or step == self.steps):
+                rec_steps.append(step)
+                rec_params.append(std.to_space(theta).cpu().numpy())
+                rec_d.append((acc_d / acc_n).cpu().numpy())
+                rec_g.append((acc_g / acc_n).cpu().numpy())
+                acc_d.zero_()
+                acc_g.zero_()
+                acc_n = 0
+            if bar is not None:
+                bar.update(1)
+        if bar is not None:
+            bar.close()
+
+        n_tail = self.steps - tail_start + 1
+        final = std.to_space(tail_sum / n_tail if n_tail > 0 else theta).cpu()
+        with torch.no_grad():
+            M = self.space.matrix(final).numpy()
+            V = self.space.shift(final).numpy()
+        history = None
+        if every:
+            d_hist = np.stack([np.full(K, np.nan)] + rec_d) if rec_d else np.zeros((1, K))
+            g_hist = np.stack([np.full(K, np.nan)] + rec_g) if rec_g else np.zeros((1, K))
+            history = History(steps=np.asarray(rec_steps), params=np.stack(rec_params),
+                              d_loss=d_hist, g_loss=g_hist)
+        config = dict(steps=self.steps, batch_size=self.batch_size, lr_g=self.lr_g, lr_d=self.lr_d,
+                      hidden=self.hidden, objective=self.objective, cyclic=self.cyclic,
+                      alpha=self.alpha, commutator=self.commutator, seed=seed, scale=scale)
+        return Discovery(space=self.space, init_params=p0.numpy(), params=final.numpy(),
+                         matrices=M, shifts=V, failed=failed.cpu().numpy(),
+                         revived=revived.cpu().numpy(), history=history,
+                         seconds=time.perf_counter() - t0, config=config)
+
+
+def _commutator_penalty(M: torch.Tensor, u: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+    """Eq. (41) for run pairs (2i, 2i+1): ``mean ‖g₁(g₂ z) − g₂(g₁ z)‖²``, per run ``[K]``."""
+    K = M.shape[0]
+    M1, M2, u1, u2, zs = M[0::2], M[1::2], u[0::2], u[1::2], z[0::2]
+    a = _Standardised.apply(M1, u1, _Standardised.apply(M2, u2, zs))
+    b = _Standardised.apply(M2, u2, _Standardised.apply(M1, u1, zs))
+    return (a - b).pow(2).sum(-1).mean(1).repeat_interleave(2)[:K]

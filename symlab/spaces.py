@@ -1,0 +1,342 @@
+"""Parametrised search spaces: the generator families ``g`` of the paper.
+
+A space maps a parameter tensor ``params [K, P]`` (one row per run — the ensemble axis comes
+first) to affine maps ``g_k(x) = M_k x + V_k``:
+
+* ``matrix(params) -> [K, n, n]`` and ``shift(params) -> [K, n]``;
+* ``apply(params, x)`` with ``x [N, n]`` (the same points for every run) or ``[K, N, n]``
+  returns ``[K, N, n]``;
+* ``sample_init(K, seed)`` draws initial parameters from the paper's ranges
+  (``init_ranges``; pass ``ranges={...}`` to the constructor to change them).
+
+All spaces are inertial restrictions in the sense of §III except where noted: the maps
+preserve the uniform density on Rⁿ up to the constant factor |det M| that the learned
+parameters must bring to 1 (``Affine(1)``, ``RotationScale2D``, ``Iwasawa2D`` leave the
+determinant free, as in the paper's Eqs. 20, 23 and 24, so that the GAN has to find it).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+from ._checks import as_params
+
+__all__ = ["SearchSpace", "Affine", "Slope1D", "RotationScale2D", "O2", "Iwasawa2D",
+           "SO2xSO2", "SO", "rotation_2d"]
+
+TWO_PI = 2.0 * math.pi
+
+
+def rotation_2d(theta: torch.Tensor) -> torch.Tensor:
+    """The paper's rotation ``[[cos θ, sin θ], [−sin θ, cos θ]]`` (Eqs. 23, 24, 30): ``[...] -> [..., 2, 2]``."""
+    c, s = torch.cos(theta), torch.sin(theta)
+    return torch.stack([torch.stack([c, s], -1), torch.stack([-s, c], -1)], -2)
+
+
+class SearchSpace:
+    """Base class. Subclasses set ``dim``, ``param_names``, ``default_ranges`` and ``_matrix``."""
+
+    dim: int = 1
+    param_names: tuple[str, ...] = ()
+    default_ranges: dict[str, tuple[float, float]] = {}
+    has_shift: bool = False
+    #: indices of parameters that *are* the translation V (so V = params[:, shift_params]);
+    #: empty when V is fixed or zero. The trainer re-centres these (see symlab.gan).
+    shift_params: tuple[int, ...] = ()
+
+    def __init__(self, ranges: dict | None = None):
+        self.init_ranges = dict(self.default_ranges)
+        if ranges:
+            unknown = set(ranges) - set(self.param_names)
+            if unknown:
+                raise ValueError(f"unknown parameter(s) {sorted(unknown)}; this space has {self.param_names}")
+            self.init_ranges.update({k: (float(v[0]), float(v[1])) for k, v in ranges.items()})
+
+    @property
+    def n_params(self) -> int:
+        return len(self.param_names)
+
+    # -- to be provided by subclasses ------------------------------------------------
+    def _matrix(self, p: torch.Tensor) -> torch.Tensor:  # p: [K, P] -> [K, n, n]
+        raise NotImplementedError
+
+    def _shift(self, p: torch.Tensor) -> torch.Tensor:  # p: [K, P] -> [K, n]
+        return p.new_zeros(p.shape[0], self.dim)
+
+    # -- public API --------------------------------------------------------------------
+    def _prep(self, params) -> torch.Tensor:
+        if isinstance(params, torch.Tensor) and params.requires_grad:
+            if params.ndim != 2 or params.shape[1] != self.n_params:
+                raise ValueError(f"params must have shape [K, {self.n_params}]; got {tuple(params.shape)}")
+            return params
+        if isinstance(params, torch.Tensor) and params.ndim == 2 and params.shape[1] == self.n_params:
+            return params  # trusted internal path; NaN is allowed here (diverged runs)
+        return as_params(params, self.n_params, dtype=torch.float64)
+
+    def matrix(self, params) -> torch.Tensor:
+        """Linear part ``M``: ``[K, P] -> [K, n, n]``."""
+        return self._matrix(self._prep(params))
+
+    def shift(self, params) -> torch.Tensor:
+        """Translation ``V``: ``[K, P] -> [K, n]`` (zeros for linear spaces)."""
+        return self._shift(self._prep(params))
+
+    def apply(self, params, x) -> torch.Tensor:
+        """``g(x) = M x + V`` for every run: ``x [N, n]`` or ``[K, N, n]`` → ``[K, N, n]``."""
+        p = self._prep(params)
+        x = torch.as_tensor(x) if not isinstance(x, torch.Tensor) else x
+        if x.ndim == 1 and self.dim == 1:
+            x = x[:, None]
+        if x.shape[-1] != self.dim:
+            raise ValueError(f"points have dimension {x.shape[-1]} but the space acts on {self.dim}")
+        M, V = self._matrix(p), self._shift(p)
+        x = x.to(M.dtype)
+        return torch.matmul(x, M.transpose(-1, -2)) + V[:, None, :]
+
+    def sample_init(self, K: int, seed=None) -> torch.Tensor:
+        """Initial parameters ``[K, P]`` drawn uniformly from ``init_ranges`` (float32)."""
+        g = torch.Generator()
+        if seed is None:
+            g.seed()
+        else:
+            g.manual_seed(int(seed))
+        lo = torch.tensor([self.init_ranges[n][0] for n in self.param_names])
+        hi = torch.tensor([self.init_ranges[n][1] for n in self.param_names])
+        return lo + (hi - lo) * torch.rand(int(K), self.n_params, generator=g)
+
+    def describe(self, params) -> list[str]:
+        """Human-readable ``name=value`` strings for each run."""
+        p = self._prep(params)
+        return [", ".join(f"{n}={v:.3f}" for n, v in zip(self.param_names, row.tolist())) for row in p]
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(dim={self.dim}, params={self.param_names})"
+
+
+# --------------------------------------------------------------------------- 1D spaces
+class Affine(SearchSpace):
+    """Affine maps ``g(x) = M x + V`` in ``n`` dimensions.
+
+    * ``n = 1``: the paper's Eq. (20), ``g(x) = b + c x`` with parameters ``(b, c)``; the slope
+      is free (the symmetry search has to find |c| = 1). Initialisation U(−5, 5)² (Fig. 3).
+    * ``n ≥ 2``: the area-preserving group ASL±n(R) of §III, ``det M = ±1``: the free matrix
+      ``A`` (parameters ``a11 … ann``) is normalised, ``M = A / |det A|^{1/n}``, and the shift
+      ``V = (v1 … vn)``; ``n(n+1)`` parameters for the ``n(n+1) − 1`` dimensional group.
+      Initialisation: ``A = 1 + U(−0.5, 0.5)`` entrywise, ``V`` in U(−1, 1).
+    """
+
+    has_shift = True
+
+    def __init__(self, n: int = 1, ranges: dict | None = None):
+        if int(n) < 1:
+            raise ValueError("Affine(n) needs n >= 1")
+        self.dim = int(n)
+        if self.dim == 1:
+            self.param_names = ("b", "c")
+            self.default_ranges = {"b": (-5.0, 5.0), "c": (-5.0, 5.0)}
+            self.shift_params = (0,)
+        else:
+            mats = tuple(f"a{i + 1}{j + 1}" for i in range(n) for j in range(n))
+            vecs = tuple(f"v{i + 1}" for i in range(n))
+            self.param_names = mats + vecs
+            self.default_ranges = {m: (-0.5, 0.5) for m in mats} | {v: (-1.0, 1.0) for v in vecs}
+            self.shift_params = tuple(range(n * n, n * n + n))
+        super().__init__(ranges)
+
+    def sample_init(self, K: int, seed=None) -> torch.Tensor:
+        p = super().sample_init(K, seed)
+        if self.dim > 1:  # entries drawn around the identity
+            n = self.dim
+            p[:, : n * n] += torch.eye(n).reshape(-1)
+        return p
+
+    def _matrix(self, p):
+        n = self.dim
+        if n == 1:
+            return p[:, 1].reshape(-1, 1, 1)
+        A = p[:, : n * n].reshape(-1, n, n)
+        det = torch.linalg.det(A)
+        return A / det.abs().pow(1.0 / n)[:, None, None]
+
+    def _shift(self, p):
+        return p[:, :1] if self.dim == 1 else p[:, self.dim * self.dim:]
+
+
+class Slope1D(SearchSpace):
+    """The restricted family ``g(x) = b + c x`` with fixed intercept ``b`` (Fig. 4; default b = 1)."""
+
+    dim = 1
+    param_names = ("c",)
+    default_ranges = {"c": (-5.0, 5.0)}
+    has_shift = True
+
+    def __init__(self, b: float = 1.0, ranges: dict | None = None):
+        self.b = float(b)
+        super().__init__(ranges)
+
+    def _matrix(self, p):
+        return p[:, 0].reshape(-1, 1, 1)
+
+    def _shift(self, p):
+        return torch.full_like(p[:, :1], self.b)
+
+
+# --------------------------------------------------------------------------- 2D spaces
+class RotationScale2D(SearchSpace):
+    """``g(x) = [[c, s], [−s, c]] x`` (Eq. 23): rotations times dilatations, SO(2) × R⁺.
+
+    Symmetries of N_{1,1} lie on the unit circle c² + s² = 1. Initialisation U(−1, 1)².
+    """
+
+    dim = 2
+    param_names = ("c", "s")
+    default_ranges = {"c": (-1.0, 1.0), "s": (-1.0, 1.0)}
+
+    def _matrix(self, p):
+        c, s = p[:, 0], p[:, 1]
+        return torch.stack([torch.stack([c, s], -1), torch.stack([-s, c], -1)], -2)
+
+
+class O2(SearchSpace):
+    """Rotations and reflections with free scale (Eq. 28).
+
+    Parameters ``(c, s, sigma)``: ``sigma > 0`` gives the rotation-like ``[[c, s], [−s, c]]``,
+    ``sigma < 0`` the reflection-like ``[[c, s], [s, −c]]`` (det = −(c² + s²)). ``sigma`` is
+    a discrete label: its gradient is zero, so each run stays in the component it starts in.
+    ``kind`` chooses the initial components: ``"both"`` (half the runs each, alternating),
+    ``"rotation"`` or ``"reflection"``. Initialisation of (c, s): U(−1, 1)².
+    """
+
+    dim = 2
+    param_names = ("c", "s", "sigma")
+    default_ranges = {"c": (-1.0, 1.0), "s": (-1.0, 1.0), "sigma": (1.0, 1.0)}
+
+    def __init__(self, kind: str = "both", ranges: dict | None = None):
+        if kind not in ("both", "rotation", "reflection"):
+            raise ValueError("kind must be 'both', 'rotation' or 'reflection'")
+        self.kind = kind
+        super().__init__(ranges)
+
+    def sample_init(self, K: int, seed=None) -> torch.Tensor:
+        p = super().sample_init(K, seed)
+        if self.kind == "both":
+            p[:, 2] = torch.where(torch.arange(K) % 2 == 0, 1.0, -1.0)
+        else:
+            p[:, 2] = 1.0 if self.kind == "rotation" else -1.0
+        return p
+
+    def _matrix(self, p):
+        c, s = p[:, 0], p[:, 1]
+        refl = (p[:, 2] < 0).to(p.dtype)  # 0 or 1, no gradient
+        sign = 1.0 - 2.0 * refl
+        return torch.stack([torch.stack([c, s], -1), torch.stack([-sign * s, sign * c], -1)], -2)
+
+
+class Iwasawa2D(SearchSpace):
+    """The six-parameter Iwasawa form of Aff₂(R) (Eq. 24).
+
+    ``g(x) = √|d| · diag(1, −1)^δ · R(θ) · diag(r, 1/r) · [[1, u], [0, 1]] · x + (a, b)`` with
+    ``δ = (1 − sgn d)/2``, so ``det M = d``. Initialisation as in the original study:
+    θ ~ U(0, 2π), r ~ U(0.1, 5), u ~ U(−3, 3); and d ~ U(−2, 2), (a, b) ~ U(−1, 1)².
+    :meth:`params_from_matrix` inverts the map (the Iwasawa / QR decomposition).
+    """
+
+    dim = 2
+    param_names = ("d", "theta", "r", "u", "a", "b")
+    default_ranges = {"d": (-2.0, 2.0), "theta": (0.0, TWO_PI), "r": (0.1, 5.0),
+                      "u": (-3.0, 3.0), "a": (-1.0, 1.0), "b": (-1.0, 1.0)}
+    has_shift = True
+    shift_params = (4, 5)
+
+    def _matrix(self, p):
+        d, theta, r, u = p[:, 0], p[:, 1], p[:, 2], p[:, 3]
+        one, zero = torch.ones_like(d), torch.zeros_like(d)
+        flip = torch.where(d < 0, -one, one)
+        S = torch.diag_embed(torch.stack([one, flip], -1))
+        A = torch.diag_embed(torch.stack([r, 1.0 / r], -1))
+        N = torch.stack([torch.stack([one, u], -1), torch.stack([zero, one], -1)], -2)
+        return torch.sqrt(d.abs())[:, None, None] * (S @ rotation_2d(theta) @ A @ N)
+
+    def _shift(self, p):
+        return p[:, 4:6]
+
+    @staticmethod
+    def params_from_matrix(matrix, shift=None) -> torch.Tensor:
+        """Iwasawa decomposition of invertible ``[K, 2, 2]`` matrices (and ``[K, 2]`` shifts).
+
+        Returns ``[K, 6]`` float64 parameters ``(d, θ, r, u, a, b)`` with θ in [0, 2π),
+        r > 0, such that :meth:`matrix` reproduces the input.
+        """
+        M = torch.as_tensor(np.asarray(matrix, dtype=np.float64)) if not isinstance(matrix, torch.Tensor) \
+            else matrix.double()
+        if M.ndim == 2:
+            M = M[None]
+        d = torch.linalg.det(M)
+        if (d.abs() < 1e-300).any():
+            raise ValueError("a singular matrix has no Iwasawa decomposition (det = 0)")
+        flip = torch.where(d < 0, -1.0, 1.0).to(M.dtype)
+        S = torch.diag_embed(torch.stack([torch.ones_like(flip), flip], -1))
+        B = S @ M / torch.sqrt(d.abs())[:, None, None]  # det B = +1
+        # B = R(θ) · U with U upper triangular, positive diagonal: QR with sign fix.
+        Q, U = torch.linalg.qr(B)
+        signs = torch.sign(torch.diagonal(U, dim1=-2, dim2=-1))
+        Q = Q * signs[:, None, :]
+        U = U * signs[:, :, None]
+        theta = torch.remainder(torch.atan2(Q[:, 0, 1], Q[:, 0, 0]), TWO_PI)
+        r = U[:, 0, 0]
+        u = U[:, 0, 1] / r
+        V = torch.zeros(M.shape[0], 2, dtype=M.dtype) if shift is None else \
+            torch.as_tensor(np.asarray(shift, dtype=np.float64)).reshape(-1, 2)
+        return torch.stack([d, theta, r, u, V[:, 0], V[:, 1]], -1)
+
+
+class SO2xSO2(SearchSpace):
+    """Two independent rotations of two planes, ``diag(R(θ₁), R(θ₂))`` (Eq. 30), for the dijets.
+
+    Initialisation θ₁, θ₂ ~ U(0, 2π). Symmetries of the dijet data: θ₁ = θ₂.
+    """
+
+    dim = 4
+    param_names = ("theta1", "theta2")
+    default_ranges = {"theta1": (0.0, TWO_PI), "theta2": (0.0, TWO_PI)}
+
+    def _matrix(self, p):
+        M = p.new_zeros(p.shape[0], 4, 4)
+        M[:, :2, :2] = rotation_2d(p[:, 0])
+        M[:, 2:, 2:] = rotation_2d(p[:, 1])
+        return M
+
+
+class SO(SearchSpace):
+    """SO(n) as a product of Givens rotations, ``g = R₁ R₂ ⋯ R_m x`` with m = n(n−1)/2 (Eq. 37).
+
+    ``R_k`` rotates the coordinate pair ``(i, j)`` (in the order (0,1), (0,2), …, (n−2, n−1)) as
+    in Eqs. (35)–(36): ``x_i ↦ x_i cos θ + x_j sin θ``, ``x_j ↦ x_j cos θ − x_i sin θ``.
+    Initialisation θ_k ~ U(0, 2π).
+    """
+
+    def __init__(self, n: int = 4, ranges: dict | None = None):
+        if int(n) < 2:
+            raise ValueError("SO(n) needs n >= 2")
+        self.dim = int(n)
+        self.pairs = [(i, j) for i in range(n) for j in range(i + 1, n)]
+        self.param_names = tuple(f"theta{k + 1}" for k in range(len(self.pairs)))
+        self.default_ranges = {name: (0.0, TWO_PI) for name in self.param_names}
+        super().__init__(ranges)
+
+    def _matrix(self, p):
+        K, n = p.shape[0], self.dim
+        M = torch.eye(n, dtype=p.dtype).expand(K, n, n)
+        c, s = torch.cos(p), torch.sin(p)
+        eye = torch.eye(n, dtype=p.dtype)
+        for k, (i, j) in enumerate(self.pairs):
+            R = eye.repeat(K, 1, 1)
+            R[:, i, i] = c[:, k]
+            R[:, j, j] = c[:, k]
+            R[:, i, j] = s[:, k]
+            R[:, j, i] = -s[:, k]
+            M = M @ R
+        return M

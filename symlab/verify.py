@@ -1,0 +1,292 @@
+"""Post-hoc checks of a discovered map: a held-out classifier test and the azimuthal KL (§VI).
+
+:func:`posthoc` trains a fresh classifier to tell data ``x`` from transformed data
+``g(x) = M x + V`` and scores it on points it never saw. If ``g`` is a symmetry the two
+samples have the same distribution, so no classifier can beat chance: the held-out binary
+cross entropy per sample stays at ``ln 2`` (``2 ln 2`` in the two-term form of Eq. 13, the
+value Fig. 16 compares with) and the ROC AUC at ``1/2`` up to its statistical error. Unlike
+the final *training* loss of a classifier (which also measures overfitting), held-out numbers
+give a calibrated test: under the null hypothesis "``g`` is a symmetry" the AUC is a
+Mann–Whitney statistic with known standard deviation σ₀.
+
+:func:`azimuthal_kl` is the check of Fig. 15: the KL divergence between the histograms of
+the azimuthal angle ``φ = atan2(p_y, p_x)`` of each particle before and after the map.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ._checks import as_points
+from .discriminator import EnsembleMLP
+
+__all__ = ["PosthocResult", "posthoc", "roc_auc", "azimuthal_kl"]
+
+LN2 = math.log(2.0)
+
+
+# ----------------------------------------------------------------------------- ROC AUC
+def _hanley_mcneil(auc: float, n_pos: int, n_neg: int) -> float:
+    """Standard error of an AUC estimate (Hanley & McNeil 1982, Radiology 143, 29)."""
+    q1 = auc / (2.0 - auc)
+    q2 = 2.0 * auc * auc / (1.0 + auc)
+    var = (auc * (1.0 - auc) + (n_pos - 1) * (q1 - auc * auc)
+           + (n_neg - 1) * (q2 - auc * auc)) / (n_pos * n_neg)
+    return math.sqrt(max(var, 0.0))
+
+
+def _as_scores(s, name: str) -> np.ndarray:
+    arr = np.asarray(s.detach().cpu() if isinstance(s, torch.Tensor) else s, dtype=np.float64)
+    arr = arr.ravel()
+    if arr.size == 0:
+        raise ValueError(f"{name} is empty: pass at least one score")
+    if not np.isfinite(arr).all():
+        raise ValueError(f"{name} contains NaN or inf; drop or fix those scores first")
+    return arr
+
+
+def roc_auc(scores_pos, scores_neg) -> tuple[float, float]:
+    """ROC AUC ``P(score_pos > score_neg) + ½ P(tie)`` and its Hanley–McNeil standard error.
+
+    Computed from ranks (the Mann–Whitney U statistic), with tied scores given their average
+    rank, in ``O(N log N)``.
+
+    Args:
+        scores_pos: ``[n₁]`` scores of the positive class (here: real data).
+        scores_neg: ``[n₂]`` scores of the negative class (here: transformed data).
+
+    Returns:
+        ``(auc, se)`` as floats.
+    """
+    pos, neg = _as_scores(scores_pos, "scores_pos"), _as_scores(scores_neg, "scores_neg")
+    n1, n2 = pos.size, neg.size
+    values = np.concatenate([pos, neg])
+    order = np.argsort(values, kind="mergesort")
+    sorted_v = values[order]
+    starts = np.flatnonzero(np.r_[True, sorted_v[1:] != sorted_v[:-1]])
+    ends = np.r_[starts[1:], values.size]
+    ranks = np.empty(values.size)
+    ranks[order] = np.repeat((starts + ends + 1) / 2.0, ends - starts)  # 1-based mean rank
+    auc = (ranks[:n1].sum() - n1 * (n1 + 1) / 2.0) / (n1 * n2)
+    return float(auc), _hanley_mcneil(float(auc), n1, n2)
+
+
+# ----------------------------------------------------------------------------- post-hoc test
+@dataclass
+class PosthocResult:
+    """Held-out classifier test of ``K`` maps; every field is an array ``[K]``.
+
+    Attributes:
+        loss: mean binary cross entropy per held-out sample (real and transformed points in
+            equal numbers); ``ln 2`` for a symmetry, lower when the classifier tells them apart.
+        auc: ROC AUC of the classifier on the held-out points (real = positive class).
+        auc_err: its Hanley–McNeil standard error.
+        sigma0: standard deviation of the AUC if ``g`` is a symmetry,
+            ``σ₀ = √((n₁ + n₂ + 1) / (12 n₁ n₂))``.
+        z: ``(auc − ½) / σ₀``.
+        p_value: two-sided p-value of ``z`` for "indistinguishable" (normal approximation).
+        n_test: held-out points per class.
+        seconds: wall time of the call.
+
+    A single matrix gives ``K = 1``: read ``result.auc[0]`` (or ``float(result.auc)``).
+    """
+
+    loss: np.ndarray
+    auc: np.ndarray
+    auc_err: np.ndarray
+    sigma0: np.ndarray
+    z: np.ndarray
+    p_value: np.ndarray
+    n_test: int
+    seconds: float
+
+    @property
+    def loss_eq13(self) -> np.ndarray:
+        """``[K]`` the loss in the two-term form of Eq. (13) (= 2·``loss``): ``2 ln 2`` at a symmetry."""
+        return 2.0 * self.loss
+
+    @property
+    def loss_gap(self) -> np.ndarray:
+        """``[K]`` ``loss − ln 2``: ≈ 0 for a symmetry, negative when the classifier wins."""
+        return self.loss - LN2
+
+    def passed(self, nsigma: float = 3.0) -> np.ndarray:
+        """``[K]`` bool: ``|AUC − ½| ≤ nsigma · σ₀`` (consistent with a symmetry)."""
+        return np.abs(self.auc - 0.5) <= nsigma * self.sigma0
+
+    def __len__(self) -> int:
+        return len(self.auc)
+
+    def summary(self) -> str:
+        """One line per map: AUC ± error, z, p-value, loss − ln 2."""
+        rows = [f"{k:3d}: AUC = {a:.4f} ± {e:.4f}  z = {z:+.2f}  p = {p:.3g}  loss − ln2 = {g:+.4f}"
+                for k, (a, e, z, p, g) in enumerate(zip(self.auc, self.auc_err, self.z, self.p_value,
+                                                        self.loss_gap, strict=True))]
+        return "\n".join(rows)
+
+
+def _maps(matrix, shift, dim: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Validate ``matrix [n, n] | [K, n, n]`` and ``shift None | [n] | [K, n]``; float64 tensors."""
+    M = torch.as_tensor(np.asarray(matrix.detach().cpu() if isinstance(matrix, torch.Tensor)
+                                   else matrix, dtype=np.float64))
+    if M.ndim == 2:
+        M = M[None]
+    if M.ndim != 3 or M.shape[-1] != M.shape[-2] or M.shape[0] == 0:
+        raise ValueError(f"matrix must have shape [n, n] or [K, n, n] (square); got "
+                         f"{tuple(M.shape)}. Stack several maps along a first axis.")
+    if M.shape[-1] != dim:
+        raise ValueError(f"matrix acts on dimension {M.shape[-1]} but the data have dimension "
+                         f"{dim}: pass {dim}x{dim} matrices")
+    if not torch.isfinite(M).all():
+        raise ValueError("matrix contains NaN or inf; drop the failed runs first")
+    K = M.shape[0]
+    if shift is None:
+        return M, torch.zeros(K, dim, dtype=torch.float64)
+    V = torch.as_tensor(np.asarray(shift.detach().cpu() if isinstance(shift, torch.Tensor)
+                                   else shift, dtype=np.float64))
+    if V.ndim == 1:
+        V = V[None]
+    if V.ndim != 2 or V.shape[-1] != dim or V.shape[0] not in (1, K):
+        raise ValueError(f"shift must have shape [{dim}] or [K={K}, {dim}] to match the matrix; "
+                         f"got {tuple(V.shape)}")
+    if not torch.isfinite(V).all():
+        raise ValueError("shift contains NaN or inf")
+    return M, V.expand(K, dim)
+
+
+def posthoc(data, matrix, shift=None, seed: int = 0, n: int = 20_000, hidden=(32, 32),
+            epochs: int = 15, batch_size: int = 256, lr: float = 3e-3) -> PosthocResult:
+    """Held-out classifier test of whether ``g(x) = M x + V`` is a symmetry of ``data``.
+
+    The points are shuffled and cut into four disjoint quarters A, B, C, D. A classifier
+    learns real ``A`` against transformed ``g(B)`` and is scored on real ``C`` against
+    transformed ``g(D)``: since no point appears both raw and transformed, the classifier
+    cannot win by matching pairs. Inputs are standardised with the mean and one common scale
+    of ``A``. For ``K`` maps, ``K`` independent classifiers (an :class:`EnsembleMLP`) train in
+    one batched computation on the same split. Everything is deterministic given ``seed``.
+
+    Args:
+        data: a finite sample ``[N, n]`` (subsampled to ``n`` points if larger) or a density
+            (``n`` points drawn with ``seed``).
+        matrix: ``[n, n]`` or ``[K, n, n]``.
+        shift: ``None`` (zero), ``[n]`` (shared) or ``[K, n]``.
+        seed: seeds the draw, the split, the initial weights and the minibatch order.
+        n: number of points used (a quarter of them per role).
+        hidden, epochs, batch_size, lr: the classifier (ReLU MLP) and its Adam training;
+            ``batch_size`` points of each class per step.
+
+    Returns:
+        :class:`PosthocResult` with ``[K]`` arrays (``K = 1`` for a single matrix).
+
+    The defaults were tuned on N₁,₁ (Eq. 21) with n = 20 000: against x ↦ 2x (best possible
+    AUC 4/5, since r² is exponential) ten seeds gave AUC 0.793–0.805; against a rotation
+    |z| < 1.7. One map takes ~0.2 s and 128 maps ~9 s on two CPU cores.
+    """
+    start = time.perf_counter()
+    if int(n) < 40:
+        raise ValueError(f"n must be at least 40 (10 points per quarter); got {n}")
+    if int(epochs) < 1 or int(batch_size) < 1 or not lr > 0:
+        raise ValueError("epochs and batch_size must be positive integers and lr > 0")
+    if not all(int(h) > 0 for h in hidden):
+        raise ValueError(f"hidden must list positive layer widths; got {hidden}")
+    gen = torch.Generator().manual_seed(int(seed))
+    if hasattr(data, "sample") and hasattr(data, "log_prob"):
+        x = as_points(data.sample(int(n), seed=gen), name="data", dtype=torch.float64).cpu()
+    else:
+        x = as_points(data, name="data", min_points=40, dtype=torch.float64).cpu()
+    M, V = _maps(matrix, shift, x.shape[1])
+    K, dim = M.shape[0], x.shape[1]
+
+    perm = torch.randperm(x.shape[0], generator=gen)[: int(n)]
+    q = len(perm) // 4
+    real_a, src_b, real_c, src_d = (x[perm[i * q:(i + 1) * q]] for i in range(4))
+    centre = real_a.mean(dim=0)
+    scale = (real_a - centre).square().mean().sqrt().clamp_min(1e-12)
+
+    def prepare(z):  # standardise and cast for training
+        return ((z - centre) / scale).float()
+
+    def transform(z):  # g_k(z) for every map: [q, n] -> [K, q, n]
+        return z @ M.transpose(-1, -2) + V[:, None, :]
+
+    train_real, train_fake = prepare(real_a), prepare(transform(src_b))  # [q, n], [K, q, n]
+    test_real, test_fake = prepare(real_c), prepare(transform(src_d))
+
+    net = EnsembleMLP(K, dim, hidden=hidden, seed=int(seed))
+    opt = torch.optim.Adam(net.parameters(), lr=float(lr))
+    b = max(1, min(int(batch_size), q))
+    labels = torch.cat([torch.ones(b), torch.zeros(b)])
+    for _ in range(int(epochs)):
+        order = torch.randperm(q, generator=gen)
+        for i in range(0, q - b + 1, b):
+            idx = order[i:i + b]
+            batch = torch.cat([train_real[idx].expand(K, b, dim), train_fake[:, idx]], dim=1)
+            loss = F.binary_cross_entropy_with_logits(net(batch), labels.expand(K, 2 * b),
+                                                      reduction="none").mean(dim=1).sum()
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+
+    with torch.no_grad():
+        logit_real = net(test_real.expand(K, q, dim)).double()  # [K, q]
+        logit_fake = net(test_fake).double()
+    bce = 0.5 * (F.softplus(-logit_real).mean(dim=1) + F.softplus(logit_fake).mean(dim=1))
+    auc, err = np.array([roc_auc(r, f) for r, f in zip(logit_real.numpy(), logit_fake.numpy(),
+                                                        strict=True)]).T.reshape(2, K)
+    sigma0 = math.sqrt((2 * q + 1) / (12.0 * q * q))
+    z = (auc - 0.5) / sigma0
+    p_value = np.array([math.erfc(abs(v) / math.sqrt(2.0)) for v in z])
+    return PosthocResult(loss=bce.numpy(), auc=auc, auc_err=err, sigma0=np.full(K, sigma0), z=z,
+                         p_value=p_value, n_test=q, seconds=time.perf_counter() - start)
+
+
+# ----------------------------------------------------------------------------- azimuthal KL
+def azimuthal_kl(x, y, bins: int = 100) -> np.ndarray:
+    """KL divergence of the azimuthal-angle histograms of ``x`` and ``y``, per particle (Fig. 15).
+
+    The ``2k`` columns are read as ``k`` pairs ``(p_x, p_y)`` (e.g. dijets
+    ``(p1x, p1y, p2x, p2y)``). For each pair, ``φ = atan2(p_y, p_x)`` is histogrammed over
+    ``[−π, π)`` in ``bins`` equal bins (φ = π is folded to −π), both histograms are normalised
+    and ``KL(P_x ‖ P_y) = Σ P_x log(P_x / P_y)`` is returned — the same number as
+    ``scipy.stats.entropy(counts_x, counts_y)``. Bins empty in ``x`` contribute 0; a bin filled
+    in ``x`` but empty in ``y`` makes the result ``inf`` (use fewer bins or more points).
+
+    Args:
+        x: ``[N, 2k]`` original points.
+        y: ``[M, 2k]`` transformed points (``M`` may differ from ``N``).
+        bins: number of φ bins (the original study used 1000 with ~10⁶ events).
+
+    Returns:
+        ``np.ndarray [k]``.
+    """
+    if int(bins) < 1:
+        raise ValueError(f"bins must be a positive integer; got {bins}")
+    xs = as_points(x, name="x", min_points=1, dtype=torch.float64).numpy()
+    ys = as_points(y, name="y", min_points=1, dtype=torch.float64).numpy()
+    if xs.shape[1] % 2:
+        raise ValueError(f"x has {xs.shape[1]} columns; azimuthal_kl needs an even number, "
+                         f"read as (px, py) pairs")
+    if ys.shape[1] != xs.shape[1]:
+        raise ValueError(f"x has {xs.shape[1]} columns but y has {ys.shape[1]}: pass the same "
+                         f"(px, py) pairs before and after the map")
+    edges = np.linspace(-math.pi, math.pi, int(bins) + 1)
+
+    def hist(pts, j):
+        phi = np.arctan2(pts[:, 2 * j + 1], pts[:, 2 * j])
+        phi = np.where(phi >= math.pi, phi - 2 * math.pi, phi)
+        counts = np.histogram(phi, bins=edges)[0].astype(np.float64)
+        return counts / counts.sum()
+
+    out = np.empty(xs.shape[1] // 2)
+    for j in range(len(out)):
+        px, py = hist(xs, j), hist(ys, j)
+        filled = px > 0
+        with np.errstate(divide="ignore"):
+            out[j] = float(np.sum(px[filled] * (np.log(px[filled]) - np.log(py[filled]))))
+    return out
