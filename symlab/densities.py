@@ -98,10 +98,12 @@ class GaussianMixture:
         """Draw points of shape ``[*shape, dim]`` (e.g. ``(K, B)`` for an ensemble batch)."""
         g = _generator(seed)
         n = int(np.prod(shape))
-        comp = torch.multinomial(self.weights.float(), n, replacement=True, generator=g) \
-            if len(self.weights) > 1 else torch.zeros(n, dtype=torch.long)
         z = torch.randn(n, self.dim, generator=g, dtype=dtype)
-        x = self.means.to(dtype)[comp] + torch.einsum("nij,nj->ni", self.chol.to(dtype)[comp], z)
+        if len(self.weights) == 1:  # one Gaussian: no component draw
+            x = torch.addmm(self.means.to(dtype), z, self.chol[0].T.to(dtype))
+        else:
+            comp = torch.multinomial(self.weights.float(), n, replacement=True, generator=g)
+            x = self.means.to(dtype)[comp] + torch.einsum("nij,nj->ni", self.chol.to(dtype)[comp], z)
         return x.reshape(*shape, self.dim)
 
     # ----------------------------------------------------------------- density

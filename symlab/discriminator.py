@@ -19,6 +19,11 @@ import torch
 from torch import nn
 
 
+def _relu_grad(grad: torch.Tensor, activation: torch.Tensor) -> None:
+    """In place: ``grad *= (activation > 0)`` — the ReLU's backward, from its output."""
+    torch.ops.aten.threshold_backward.grad_input(grad, activation, 0.0, grad_input=grad)
+
+
 class EnsembleMLP(nn.Module):
     """K independent MLPs ``n_in → hidden… → 1`` with hand-written batched passes.
 
@@ -93,11 +98,10 @@ class EnsembleMLP(nn.Module):
             w0 = self.weights[0]
             kw = dict(dtype=w0.dtype, device=w0.device)
             outs = [torch.empty(self.K, rows, s, **kw) for s in self.sizes[1:]]
-            masks = [torch.empty(self.K, rows, s, **kw) for s in self.sizes[1:-1]]
             deltas = [torch.empty(self.K, rows, s, **kw) for s in self.sizes[:-1]]
             grads_w = [torch.empty_like(w) for w in self.weights]
             grads_b = [torch.empty_like(b) for b in self.biases]
-            ws = dict(outs=outs, masks=masks, deltas=deltas, grads_w=grads_w, grads_b=grads_b)
+            ws = dict(outs=outs, deltas=deltas, grads_w=grads_w, grads_b=grads_b)
             self._buffers_by_rows[rows] = ws
         return ws
 
@@ -135,7 +139,6 @@ class EnsembleMLP(nn.Module):
                 torch.baddbmm(b, h, w, out=out)
             if i < last:
                 out.clamp_(min=0.0)
-                torch.sign(out, out=ws["masks"][i])  # 1 where the ReLU is active, else 0
             h = out
         return h[..., 0], ws
 
@@ -178,8 +181,8 @@ class EnsembleMLP(nn.Module):
                 torch.bmm(w.view(K, 1, fan_out), delta.transpose(1, 2), out=d_in.view(K, 1, N))
             else:
                 torch.bmm(delta, w.transpose(1, 2), out=d_in)
-            if i > 0:
-                d_in.mul_(ws["masks"][i - 1][:, sel])
+            if i > 0:  # ReLU backward: keep the gradient where the unit was active
+                _relu_grad(d_in, ws["outs"][i - 1][:, sel])
             delta = d_in
         grads = None
         if param_grads:

@@ -122,6 +122,25 @@ def _use_progress(progress) -> bool:
     return sys.stderr.isatty()
 
 
+class _Adam:
+    """Adam (Kingma & Ba) for the generator's small ``[K, P]`` tensor, without torch.optim's
+    per-call overhead (which costs more than the update itself at this size)."""
+
+    def __init__(self, param: torch.Tensor, eps: float, betas=(0.9, 0.999)):
+        self.param, self.eps, (self.b1, self.b2) = param, float(eps), betas
+        self.m = torch.zeros_like(param)
+        self.v = torch.zeros_like(param)
+        self.t = 0
+
+    @torch.no_grad()
+    def step(self, grad: torch.Tensor, lr: float) -> None:
+        self.t += 1
+        self.m.mul_(self.b1).add_(grad, alpha=1 - self.b1)
+        self.v.mul_(self.b2).addcmul_(grad, grad, value=1 - self.b2)
+        denom = (self.v / (1 - self.b2**self.t)).sqrt_().add_(self.eps)
+        self.param.addcdiv_(self.m, denom, value=-lr / (1 - self.b1**self.t))
+
+
 class _Standardised:
     """A search space seen in the trainer's coordinates ``z = (x − m) / s``.
 
@@ -312,7 +331,7 @@ class SymmetryGAN:
         std = _Standardised(self.space, centre.cpu(), scale, gain=self.lr_shift / self.lr_g)
         theta = std.to_train(p0).to(self.device).requires_grad_(True)
         disc = EnsembleMLP(K, n, self.hidden, seed=int(seed) + 1).to(self.device)
-        opt_g = torch.optim.Adam([theta], lr=self.lr_g, eps=self.eps_g)
+        opt_g = _Adam(theta, eps=self.eps_g)
         opt_d = torch.optim.Adam(disc.optim_params(), lr=self.lr_d, fused=True)
         failed = torch.zeros(K, dtype=torch.bool, device=self.device)
         revived = torch.zeros(K, dtype=torch.int64, device=self.device)
@@ -339,8 +358,6 @@ class SymmetryGAN:
         for step in range(1, self.steps + 1):
             frac = (step - 1) / max(1, self.steps - 1)
             decay = self.lr_floor + (1 - self.lr_floor) * 0.5 * (1 + math.cos(math.pi * frac))
-            for group in opt_g.param_groups:
-                group["lr"] = self.lr_g * decay
             for group in opt_d.param_groups:
                 group["lr"] = self.lr_d * decay
 
@@ -388,9 +405,9 @@ class SymmetryGAN:
                 com = _commutator_penalty(M, u, z_gen)
                 surrogate = surrogate + self.commutator * (com * alive[:, 0]).sum()
                 g_obj = g_obj + self.commutator * com.detach()
-            opt_g.zero_grad(set_to_none=True)
+            theta.grad = None
             surrogate.backward()
-            opt_g.step()
+            opt_g.step(theta.grad, self.lr_g * decay)
 
             # --- divergence bookkeeping: a run with a non-finite value stops, others go on
             with torch.no_grad():
