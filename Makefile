@@ -47,7 +47,7 @@ lint: install
 	$(BIN)/ruff check .
 
 unit: install
-	SYMLAB_PROGRESS=0 $(BIN)/pytest tests -q
+	SYMLAB_PROGRESS=0 $(BIN)/pytest tests -q -p no:cacheprovider
 
 # Notebooks are stored with matplotlib's inline backend (figures become display outputs);
 # nbval must use the same backend, or every figure cell reports missing outputs.

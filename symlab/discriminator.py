@@ -45,37 +45,64 @@ class EnsembleMLP(nn.Module):
         else:
             self._gen.manual_seed(int(seed))
         sizes = [int(n_in), *[int(h) for h in hidden], 1]
-        self.weights = nn.ParameterList()
-        self.biases = nn.ParameterList()
-        for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
-            self.weights.append(nn.Parameter(self._glorot(K, fan_in, fan_out, dtype)))
-            self.biases.append(nn.Parameter(torch.zeros(K, 1, fan_out, dtype=dtype)))
         self.K = int(K)
         self.sizes = sizes
-        self._buffers_by_rows: dict[int, dict] = {}
+        # All parameters live in one flat tensor; each layer's weights [K, in, out] and biases
+        # [K, 1, out] are contiguous views of it (contiguous per layer, so batched products
+        # run at full speed). One optimiser update then covers the whole ensemble.
+        self._slices = []
+        offset = 0
+        for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+            self._slices.append((offset, (self.K, fan_in, fan_out)))
+            offset += self.K * fan_in * fan_out
+            self._slices.append((offset, (self.K, 1, fan_out)))
+            offset += self.K * fan_out
+        self.flat = nn.Parameter(torch.zeros(offset, dtype=dtype))
+        self.flat_grad = torch.zeros_like(self.flat)
+        with torch.no_grad():
+            for view, init in zip(self.parts(self.flat), self._initial(self.K)):
+                view.copy_(init)
+        self._buffers_by_rows: dict = {}
 
-    def _glorot(self, K, fan_in, fan_out, dtype=torch.float32):
-        limit = math.sqrt(6.0 / (fan_in + fan_out))
-        return (torch.rand(K, fan_in, fan_out, generator=self._gen, dtype=dtype) * 2 - 1) * limit
+    def parts(self, t: torch.Tensor) -> list:
+        """``[W₀, b₀, W₁, b₁, …]``: views ``[K, in, out]`` / ``[K, 1, out]`` of a flat tensor
+        laid out like :attr:`flat` (the parameters, their gradient, optimiser moments)."""
+        return [t[o:o + math.prod(shape)].view(shape) for o, shape in self._slices]
+
+    @property
+    def weights(self) -> list:
+        return self.parts(self.flat)[0::2]
+
+    @property
+    def biases(self) -> list:
+        return self.parts(self.flat)[1::2]
+
+    def _initial(self, rows: int) -> list:
+        """Glorot-uniform weights (Keras' default) and zero biases for ``rows`` networks."""
+        out = []
+        for fan_in, fan_out in zip(self.sizes[:-1], self.sizes[1:]):
+            limit = math.sqrt(6.0 / (fan_in + fan_out))
+            w = (torch.rand(rows, fan_in, fan_out, generator=self._gen, dtype=self.flat.dtype) * 2 - 1) * limit
+            out += [w, torch.zeros(rows, 1, fan_out, dtype=self.flat.dtype)]
+        return out
 
     @torch.no_grad()
-    def reinitialise(self, runs: torch.Tensor, optimizer=None) -> None:
+    def reinitialise(self, runs: torch.Tensor) -> None:
         """Draw fresh weights for the networks selected by the boolean mask ``runs [K]``.
 
         Used to revive a discriminator whose ReLUs have all died (constant output, zero
-        gradient): its run would otherwise stop learning. Adam moments of those rows are reset.
+        gradient): its run would otherwise stop learning.
         """
         idx = torch.nonzero(runs).flatten()
-        if len(idx) == 0:
-            return
-        for w, b in zip(self.weights, self.biases):
-            w[idx] = self._glorot(len(idx), w.shape[1], w.shape[2], w.dtype).to(w.device)
-            b[idx] = 0.0
-            if optimizer is not None:
-                for prm in (w, b):
-                    for key, val in optimizer.state.get(prm, {}).items():
-                        if key != "step" and torch.is_tensor(val) and val.shape == prm.shape:
-                            val[idx] = 0.0
+        if len(idx):
+            for view, init in zip(self.parts(self.flat), self._initial(len(idx))):
+                view[idx] = init.to(view.device)
+
+    @torch.no_grad()
+    def set_rows(self, t: torch.Tensor, runs: torch.Tensor, value: float = 0.0) -> None:
+        """Set the entries of the runs in mask ``runs [K]`` of a flat tensor ``t`` to ``value``."""
+        for view in self.parts(t):
+            view[runs] = value
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Logits ``[K, N]`` for inputs ``[K, N, n_in]`` (autograd-friendly)."""
@@ -99,8 +126,8 @@ class EnsembleMLP(nn.Module):
             kw = dict(dtype=w0.dtype, device=w0.device)
             outs = [torch.empty(self.K, rows, s, **kw) for s in self.sizes[1:]]
             deltas = [torch.empty(self.K, rows, s, **kw) for s in self.sizes[:-1]]
-            grads_w = [torch.empty_like(w) for w in self.weights]
-            grads_b = [torch.empty_like(b) for b in self.biases]
+            views = self.parts(self.flat_grad)
+            grads_w, grads_b = views[0::2], views[1::2]
             ws = dict(outs=outs, deltas=deltas, grads_w=grads_w, grads_b=grads_b)
             self._buffers_by_rows[rows] = ws
         return ws
@@ -149,8 +176,8 @@ class EnsembleMLP(nn.Module):
 
         ``rows`` restricts the pass to a slice of the cached rows (then ``dlogits`` has that
         many rows): e.g. the generator only needs the input gradient of the transformed half.
-        Returns ``(grads, dx)``: ``grads`` is a list ``[dW₀, db₀, dW₁, db₁, …]`` in the order
-        of :meth:`optim_params` (or ``None``); ``dx [K, N, n_in]`` (or ``None``).
+        Returns ``(grad, dx)``: ``grad`` is the flat gradient of :attr:`flat` (a
+        reused buffer; ``None`` unless ``param_grads``) and ``dx [K, N, n_in]`` (or ``None``).
         """
         n_layers = len(self.weights)
         K, N = dlogits.shape
@@ -184,19 +211,4 @@ class EnsembleMLP(nn.Module):
             if i > 0:  # ReLU backward: keep the gradient where the unit was active
                 _relu_grad(d_in, ws["outs"][i - 1][:, sel])
             delta = d_in
-        grads = None
-        if param_grads:
-            grads = []
-            for gw, gb in zip(ws["grads_w"], ws["grads_b"]):
-                grads += [gw, gb]
-        return grads, (delta if input_grad else None)
-
-    def set_grads(self, grads: list) -> None:
-        """Attach ``grads`` from :meth:`backward_cached` as ``.grad`` for a torch optimiser."""
-        params = [p for pair in zip(self.weights, self.biases) for p in pair]
-        for p, gr in zip(params, grads):
-            p.grad = gr
-
-    def optim_params(self) -> list:
-        """Parameters in the order of :meth:`backward_cached`'s gradients."""
-        return [p for pair in zip(self.weights, self.biases) for p in pair]
+        return (self.flat_grad if param_grads else None), (delta if input_grad else None)

@@ -123,8 +123,9 @@ def _use_progress(progress) -> bool:
 
 
 class _Adam:
-    """Adam (Kingma & Ba) for the generator's small ``[K, P]`` tensor, without torch.optim's
-    per-call overhead (which costs more than the update itself at this size)."""
+    """Adam (Kingma & Ba) on one ``[K, …]`` tensor — the generator's parameters or the flat
+    parameters of the discriminator ensemble — without torch.optim's per-call overhead,
+    which costs more than the update itself at these sizes."""
 
     def __init__(self, param: torch.Tensor, eps: float, betas=(0.9, 0.999)):
         self.param, self.eps, (self.b1, self.b2) = param, float(eps), betas
@@ -332,7 +333,7 @@ class SymmetryGAN:
         theta = std.to_train(p0).to(self.device).requires_grad_(True)
         disc = EnsembleMLP(K, n, self.hidden, seed=int(seed) + 1).to(self.device)
         opt_g = _Adam(theta, eps=self.eps_g)
-        opt_d = torch.optim.Adam(disc.optim_params(), lr=self.lr_d, fused=True)
+        opt_d = _Adam(disc.flat.data, eps=1e-7)  # Keras' Adam ε
         failed = torch.zeros(K, dtype=torch.bool, device=self.device)
         revived = torch.zeros(K, dtype=torch.int64, device=self.device)
         last_good = theta.detach().clone()
@@ -358,8 +359,6 @@ class SymmetryGAN:
         for step in range(1, self.steps + 1):
             frac = (step - 1) / max(1, self.steps - 1)
             decay = self.lr_floor + (1 - self.lr_floor) * 0.5 * (1 + math.cos(math.pi * frac))
-            for group in opt_d.param_groups:
-                group["lr"] = self.lr_d * decay
 
             z = (draw(K, B) - centre) / scale  # [K, B, n] in standardised units
             z_real, z_src = z[:, :half], z[:, half:]
@@ -383,14 +382,15 @@ class SymmetryGAN:
                     dl_g = -torch.sigmoid(l_fake) * (alive / half)
                 _, dgz = disc.backward_cached(dl_g, ws, param_grads=False, input_grad=True,
                                               rows=slice(half, None))
-                grads, _ = disc.backward_cached(dl, ws, param_grads=True)
-                disc.set_grads(grads)
+                grad_d, _ = disc.backward_cached(dl, ws, param_grads=True)
                 # A discriminator whose ReLUs all died outputs a constant and passes no
                 # gradient: its run would freeze wherever it is. Give it fresh weights.
                 dead = (dgz.abs().amax(dim=(1, 2)) == 0) & ~failed
-            opt_d.step()
+            opt_d.step(grad_d, self.lr_d * decay)
             if dead.any():
-                disc.reinitialise(dead, opt_d)
+                disc.reinitialise(dead)
+                disc.set_rows(opt_d.m, dead)
+                disc.set_rows(opt_d.v, dead)
                 revived += dead.to(revived.dtype)
             z_gen = z_src
             surrogate = (gz * dgz).sum()
@@ -415,8 +415,7 @@ class SymmetryGAN:
                 if bad.any():
                     failed |= bad
                     theta[failed] = last_good[failed]
-                    for prm in disc.optim_params():
-                        prm[failed] = torch.nan_to_num(prm[failed], nan=0.0, posinf=0.0, neginf=0.0)
+                    disc.flat.data.nan_to_num_(nan=0.0, posinf=0.0, neginf=0.0)
                 last_good.copy_(theta)
                 if step >= tail_start:
                     tail_sum += theta.detach()
