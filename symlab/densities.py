@@ -98,13 +98,20 @@ class GaussianMixture:
         """Draw points of shape ``[*shape, dim]`` (e.g. ``(K, B)`` for an ensemble batch)."""
         g = _generator(seed)
         n = int(np.prod(shape))
+        means, chol = self._cast(dtype)
         z = torch.randn(n, self.dim, generator=g, dtype=dtype)
         if len(self.weights) == 1:  # one Gaussian: no component draw
-            x = torch.addmm(self.means.to(dtype), z, self.chol[0].T.to(dtype))
+            x = torch.addmm(means[0], z, chol[0].T)
         else:
             comp = torch.multinomial(self.weights.float(), n, replacement=True, generator=g)
-            x = self.means.to(dtype)[comp] + torch.einsum("nij,nj->ni", self.chol.to(dtype)[comp], z)
+            x = means[comp] + torch.einsum("nij,nj->ni", chol[comp], z)
         return x.reshape(*shape, self.dim)
+
+    def _cast(self, dtype) -> tuple[torch.Tensor, torch.Tensor]:
+        cache = self.__dict__.setdefault("_cast_cache", {})
+        if dtype not in cache:
+            cache[dtype] = (self.means.to(dtype), self.chol.to(dtype))
+        return cache[dtype]
 
     # ----------------------------------------------------------------- density
     def log_prob(self, x) -> torch.Tensor:

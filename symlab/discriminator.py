@@ -69,13 +69,25 @@ class EnsembleMLP(nn.Module):
         laid out like :attr:`flat` (the parameters, their gradient, optimiser moments)."""
         return [t[o:o + math.prod(shape)].view(shape) for o, shape in self._slices]
 
+    def _param_parts(self) -> list:
+        """:meth:`parts` of :attr:`flat`. Under ``no_grad`` (the fast training passes) the views
+        are cached (rebuilt if the storage moves, e.g. ``.to()``); with autograd on they are
+        made fresh, so that gradients flow back to :attr:`flat`."""
+        if torch.is_grad_enabled():
+            return self.parts(self.flat)
+        key = (self.flat.data_ptr(), self.flat.device)
+        if getattr(self, "_parts_key", None) != key:
+            self._parts_cache = self.parts(self.flat)
+            self._parts_key = key
+        return self._parts_cache
+
     @property
     def weights(self) -> list:
-        return self.parts(self.flat)[0::2]
+        return self._param_parts()[0::2]
 
     @property
     def biases(self) -> list:
-        return self.parts(self.flat)[1::2]
+        return self._param_parts()[1::2]
 
     def _initial(self, rows: int) -> list:
         """Glorot-uniform weights (Keras' default) and zero biases for ``rows`` networks."""
@@ -153,8 +165,9 @@ class EnsembleMLP(nn.Module):
         ws = self._workspace(N)
         ws["input"] = x
         h = x
-        last = len(self.weights) - 1
-        for i, (w, b) in enumerate(zip(self.weights, self.biases)):
+        weights, biases = self.weights, self.biases
+        last = len(weights) - 1
+        for i, (w, b) in enumerate(zip(weights, biases)):
             out = ws["outs"][i]
             fan_in, fan_out = w.shape[1], w.shape[2]
             if fan_out == 1:  # [K,1,in] @ [K,in,N] -> [K,1,N], same memory as [K,N,1]
@@ -179,7 +192,8 @@ class EnsembleMLP(nn.Module):
         Returns ``(grad, dx)``: ``grad`` is the flat gradient of :attr:`flat` (a
         reused buffer; ``None`` unless ``param_grads``) and ``dx [K, N, n_in]`` (or ``None``).
         """
-        n_layers = len(self.weights)
+        weights = self.weights
+        n_layers = len(weights)
         K, N = dlogits.shape
         sel = slice(None) if rows is None else rows
 
@@ -189,7 +203,7 @@ class EnsembleMLP(nn.Module):
         deltas = ws["deltas"] if rows is None else self._deltas(N)
         delta = dlogits.unsqueeze(-1)
         for i in range(n_layers - 1, -1, -1):
-            w = self.weights[i]
+            w = weights[i]
             fan_in, fan_out = w.shape[1], w.shape[2]
             if param_grads:
                 a_in = act(i)
