@@ -66,13 +66,13 @@ class EnsembleMLP(nn.Module):
 
     def parts(self, t: torch.Tensor) -> list:
         """``[W₀, b₀, W₁, b₁, …]``: views ``[K, in, out]`` / ``[K, 1, out]`` of a flat tensor
-        laid out like :attr:`flat` (the parameters, their gradient, optimiser moments)."""
+        laid out like ``flat`` (the parameters, their gradient, optimiser moments)."""
         return [t[o:o + math.prod(shape)].view(shape) for o, shape in self._slices]
 
     def _param_parts(self) -> list:
-        """:meth:`parts` of :attr:`flat`. Under ``no_grad`` (the fast training passes) the views
+        """:meth:`parts` of ``flat``. Under ``no_grad`` (the fast training passes) the views
         are cached (rebuilt if the storage moves, e.g. ``.to()``); with autograd on they are
-        made fresh, so that gradients flow back to :attr:`flat`."""
+        made fresh, so that gradients flow back to ``flat``."""
         if torch.is_grad_enabled():
             return self.parts(self.flat)
         key = (self.flat.data_ptr(), self.flat.device)
@@ -189,7 +189,7 @@ class EnsembleMLP(nn.Module):
 
         ``rows`` restricts the pass to a slice of the cached rows (then ``dlogits`` has that
         many rows): e.g. the generator only needs the input gradient of the transformed half.
-        Returns ``(grad, dx)``: ``grad`` is the flat gradient of :attr:`flat` (a
+        Returns ``(grad, dx)``: ``grad`` is the flat gradient of ``flat`` (a
         reused buffer; ``None`` unless ``param_grads``) and ``dx [K, N, n_in]`` (or ``None``).
         """
         weights = self.weights

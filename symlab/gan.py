@@ -66,8 +66,11 @@ class Discovery:
 
     Attributes:
         space: the search space.
-        init_params, params: ``[K, P]`` initial and final parameters (numpy).
-        matrices, shifts: ``[K, n, n]`` and ``[K, n]`` final maps ``g(x) = M x + V``.
+        init_params: ``[K, P]`` initial parameters (numpy).
+        params: ``[K, P]`` final parameters (numpy; the mean over the last ``average``
+            fraction of the steps, see :class:`SymmetryGAN`).
+        matrices: ``[K, n, n]`` linear parts ``M`` of the final maps ``g(x) = M x + V``.
+        shifts: ``[K, n]`` translations ``V`` of the final maps.
         failed: ``[K]`` True where a run diverged (non-finite values); its parameters are the
             last finite ones and it stopped training, the other runs were unaffected.
         revived: ``[K]`` how often each run's discriminator was re-initialised because all its
@@ -194,10 +197,10 @@ class _Standardised:
 
 
 class SymmetryGAN:
-    """Configure a SymmetryGAN; :meth:`fit` trains ``K`` independent runs at once.
+    """Configure a SymmetryGAN; ``fit`` trains ``K`` independent runs at once.
 
     Args:
-        space: a search space from :mod:`symlab.spaces`.
+        space: a search space from ``symlab.spaces``.
         steps: training iterations (one discriminator step and one generator step each).
         batch_size: events per generator step; the discriminator sees ``batch_size/2`` real
             and ``batch_size/2`` transformed events per step (as in the original study).

@@ -33,7 +33,7 @@ import torch.nn.functional as F
 from ._checks import as_params
 from .densities import GaussianMixture
 
-__all__ = ["MAX_LOSS", "loss", "grid", "generator_gradient"]
+__all__ = ["MAX_LOSS", "loss", "grid", "generator_gradient", "optimal_discriminator"]
 
 #: The loss at a symmetry, 2 log 2 (Eq. 17 and below).
 MAX_LOSS = 2.0 * math.log(2.0)
@@ -188,7 +188,7 @@ def loss(density, space, params, nodes: int | None = None, mc_samples: int = 200
 
     Returns:
         ``np.ndarray [K]`` (float64): ``L = 2 log 2 − 2 JSD(p, p_g)``, equal to
-        :data:`MAX_LOSS` at a symmetry and smaller elsewhere. A singular map
+        ``MAX_LOSS`` at a symmetry and smaller elsewhere. A singular map
         (``|det M| < 1e-12``) gets ``0``, the limit of ``L`` as ``M`` degenerates (``p_g``
         collapses onto a lower-dimensional set, so JSD → log 2).
     """
@@ -292,3 +292,34 @@ def generator_gradient(density, space, params, objective: str = "non-saturating"
         (grad,) = torch.autograd.grad((obj @ w).sum(), theta)
         out[sl] = torch.where(ok[:, None], grad, torch.full_like(grad, float("nan")))
     return out.numpy()
+
+
+def optimal_discriminator(density, space, params, x) -> np.ndarray:
+    """The optimal discriminator ``d*(x) = p(x) / (p(x) + p_g(x))`` (Eq. 15) at points ``x``.
+
+    Labels as in the trainer: data → 1, transformed data ``g(X)`` → 0, so ``p_g`` is the
+    density of ``g(X)``, ``p_g(y) = p(M⁻¹(y − V)) / |det M|``. At a symmetry ``d* = 1/2``.
+
+    Args:
+        density: a density with ``log_prob`` (e.g. ``symlab.paper.gaussian_1d()``).
+        space: the search space of ``params``.
+        params: ``[K, P]`` (or ``[P]``) parameters.
+        x: ``[N, n]`` points (a 1D array is read as N points in one dimension).
+
+    Returns:
+        ``[K, N]`` float64 numpy array.
+    """
+    _check_dims(density, space)
+    theta = as_params(params, space.n_params, dtype=torch.float64)
+    pts = torch.as_tensor(np.asarray(x, dtype=np.float64))
+    if pts.ndim == 1:
+        pts = pts[:, None]
+    if pts.ndim != 2 or pts.shape[1] != space.dim:
+        raise ValueError(f"x must have shape [N, {space.dim}]; got {tuple(pts.shape)}")
+    log_p, _ = _log_density(density)
+    M, V, logdet, M_inv, ok = _maps(space, theta)
+    pre = torch.einsum("kij,knj->kni", M_inv, pts[None] - V[:, None, :])  # g⁻¹(x): [K, N, n]
+    log_pg = log_p(pre) - logdet[:, None]
+    d = torch.sigmoid(log_p(pts)[None] - log_pg)  # p / (p + p_g)
+    d = torch.where(ok[:, None], d, torch.ones_like(d))  # a singular g: p_g is singular, d* = 1 a.e.
+    return d.numpy()

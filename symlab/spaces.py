@@ -121,7 +121,7 @@ class Affine(SearchSpace):
     """Affine maps ``g(x) = M x + V`` in ``n`` dimensions.
 
     * ``n = 1``: the paper's Eq. (20), ``g(x) = b + c x`` with parameters ``(b, c)``; the slope
-      is free (the symmetry search has to find |c| = 1). Initialisation U(−5, 5)² (Fig. 3).
+      is free (the symmetry search has to find ``|c| = 1``). Initialisation U(−5, 5)² (Fig. 3).
     * ``n ≥ 2``: the area-preserving group ASL±n(R) of §III, ``det M = ±1``: the free matrix
       ``A`` (parameters ``a11 … ann``) is normalised, ``M = A / |det A|^{1/n}``, and the shift
       ``V = (v1 … vn)``; ``n(n+1)`` parameters for the ``n(n+1) − 1`` dimensional group.
@@ -268,7 +268,7 @@ class Iwasawa2D(SearchSpace):
         """Iwasawa decomposition of invertible ``[K, 2, 2]`` matrices (and ``[K, 2]`` shifts).
 
         Returns ``[K, 6]`` float64 parameters ``(d, θ, r, u, a, b)`` with θ in [0, 2π),
-        r > 0, such that :meth:`matrix` reproduces the input.
+        r > 0, such that ``matrix`` reproduces the input.
         """
         M = torch.as_tensor(np.asarray(matrix, dtype=np.float64)) if not isinstance(matrix, torch.Tensor) \
             else matrix.double()

@@ -168,7 +168,7 @@ def posthoc(data, matrix, shift=None, seed: int = 0, n: int = 20_000, hidden=(32
     learns real ``A`` against transformed ``g(B)`` and is scored on real ``C`` against
     transformed ``g(D)``: since no point appears both raw and transformed, the classifier
     cannot win by matching pairs. Inputs are standardised with the mean and one common scale
-    of ``A``. For ``K`` maps, ``K`` independent classifiers (an :class:`EnsembleMLP`) train in
+    of ``A``. For ``K`` maps, ``K`` independent classifiers (an ``EnsembleMLP``) train in
     one batched computation on the same split. Everything is deterministic given ``seed``.
 
     Args:
@@ -186,7 +186,7 @@ def posthoc(data, matrix, shift=None, seed: int = 0, n: int = 20_000, hidden=(32
 
     The defaults were tuned on N₁,₁ (Eq. 21) with n = 20 000: against x ↦ 2x (best possible
     AUC 4/5, since r² is exponential) ten seeds gave AUC 0.793–0.805; against a rotation
-    |z| < 1.7. One map takes ~0.2 s and 128 maps ~9 s on two CPU cores.
+    ``|z| < 1.7``. One map takes ~0.2 s and 128 maps ~9 s on two CPU cores.
     """
     start = time.perf_counter()
     if int(n) < 40:

@@ -251,3 +251,19 @@ def test_bad_inputs():
         ls.loss(GaussianMixture([[0.0, 0.0, 0.0]], [1.0]), spaces.SO(3), [[0.0, 0.0, 0.0]], mc_samples=0)
     with pytest.raises(ValueError, match="objective"):
         ls.generator_gradient(dens, space, [[0.0, 1.0]], objective="wasserstein")
+
+
+def test_optimal_discriminator_matches_closed_form_and_is_half_at_symmetries():
+    from symlab import landscape, paper, spaces
+
+    g1 = paper.gaussian_1d()
+    x = np.linspace(-2, 3, 11)
+    d = landscape.optimal_discriminator(g1, spaces.Affine(1), [[0.2, 1.5], [1.0, -1.0]], x)
+    # g(X) ~ N(0.2 + 1.5·0.5, 1.5²) for X ~ N(0.5, 1)
+    def pdf(y, m, s):
+        return np.exp(-0.5 * ((y - m) / s) ** 2) / (s * np.sqrt(2 * np.pi))
+    p, pg = pdf(x, 0.5, 1.0), pdf(x, 0.95, 1.5)
+    np.testing.assert_allclose(d[0], p / (p + pg), rtol=1e-10)
+    np.testing.assert_allclose(d[1], 0.5, atol=1e-12)
+    with pytest.raises(ValueError, match="shape"):
+        landscape.optimal_discriminator(g1, spaces.Affine(1), [0.0, 1.0], np.zeros((3, 2)))
