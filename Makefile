@@ -3,6 +3,8 @@
 #
 #   make book      build the HTML book into _build/html
 #   make test      lint + unit tests + nbval (strict) + warnings-as-errors build
+#                  + the student edition, checked to hold no solution
+#   make student   the student edition (solutions removed) into _build/student/html
 #   make execute   re-run notebooks in place (NB=book/xx.ipynb for just one)
 #   make bench     print the performance figures
 #   make clean     remove _build
@@ -23,7 +25,7 @@ NBVAL_FLAGS := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_san
 ALL_NOTEBOOKS := $(shell find book -name '*.ipynb' -not -path '*/.ipynb_checkpoints/*' 2>/dev/null)
 NB ?= $(wildcard book/*.ipynb)
 
-.PHONY: install book test lint unit nbval build execute bench clean
+.PHONY: install book student test lint unit nbval build student-check execute bench clean
 
 install: $(STAMP)
 
@@ -41,13 +43,13 @@ book: install
 	$(BIN)/jupyter-book build . $(JB_FLAGS)
 	@echo "Book: _build/html/index.html"
 
-test: install lint unit nbval build
+test: install lint unit nbval build student-check
 
 lint: install
 	$(BIN)/ruff check .
 
 unit: install
-	SYMLAB_PROGRESS=0 $(BIN)/pytest tests -q -p no:cacheprovider
+	SYMLAB_PROGRESS=0 $(BIN)/pytest tests -q -p no:cacheprovider --ignore=tests/test_student_edition.py
 
 # Notebooks are stored with matplotlib's inline backend (figures become display outputs);
 # nbval must use the same backend, or every figure cell reports missing outputs.
@@ -61,6 +63,13 @@ endif
 
 build: install
 	$(BIN)/jupyter-book build . $(JB_FLAGS)
+
+# The student edition: the same book with every exercise solution removed.
+student: install
+	$(BIN)/python tools/student_edition.py
+
+student-check: build student
+	$(BIN)/pytest tests/test_student_edition.py -q -p no:cacheprovider
 
 execute: install
 	SYMLAB_PROGRESS=0 $(BIN)/python tools/execute_notebooks.py $(NB)
