@@ -201,15 +201,21 @@ class SymmetryGAN:
 
     Args:
         space: a search space from ``symlab.spaces``.
-        steps: training iterations (one discriminator step and one generator step each).
-        batch_size: events per generator step; the discriminator sees ``batch_size/2`` real
-            and ``batch_size/2`` transformed events per step (as in the original study).
+        steps: training iterations. Each draws ``batch_size`` events per run, transforms one
+            half, and makes one simultaneous update of both players from one discriminator
+            pass: ``d`` descends Eq. (13) on real (→ 1) and transformed (→ 0) halves, ``g``
+            descends its objective through ``d``'s input gradient on the transformed half.
+        batch_size: events per step and run (half real, half transformed; the original study
+            used 64 + 64 for its discriminator).
         lr_g, lr_d: Adam learning rates of generator and discriminator. Both decay along a
             cosine to ``lr_floor`` of their value at the end, so runs settle precisely.
+        lr_floor: the final learning rate as a fraction of the initial one.
         hidden: discriminator hidden widths (the paper's ``(25, 25)``).
         objective: ``"non-saturating"`` (default) or ``"minimax"`` (Eq. 13 exactly).
         cyclic: ``q`` to add the cyclic penalty of Eq. (18), or ``None``.
-        alpha: weight α of the cyclic penalty.
+        alpha: weight α of the cyclic penalty. Penalties are measured in the trainer's
+            standardised coordinates (data divided by one common scale), so α does not depend
+            on the units of the data.
         commutator: weight of the commutator penalty of Eq. (41) between paired runs, or None.
         lr_shift: learning rate of free translation parameters, in units of the data's spread
             (default ``2 × lr_g``: far-away initial maps first have to travel to the data).
