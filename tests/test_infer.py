@@ -1,0 +1,304 @@
+"""symlab.infer: composition, components, Lie algebra and the one-parameter-subgroup learner (§VII)."""
+
+import math
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given
+from hypothesis import strategies as st
+
+from symlab import infer, paper
+
+J = np.array([[0.0, 1.0], [-1.0, 0.0]])
+JJ = np.block([[J, np.zeros((2, 2))], [np.zeros((2, 2)), J]])
+
+
+def rot(a):
+    """The paper's rotation [[cos, sin], [−sin, cos]] = exp(a J): [...] -> [..., 2, 2]."""
+    c, s = np.cos(a), np.sin(a)
+    return np.stack([np.stack([c, s], -1), np.stack([-s, c], -1)], -2)
+
+
+def refl(a):
+    c, s = np.cos(a), np.sin(a)
+    return np.stack([np.stack([c, s], -1), np.stack([s, -c], -1)], -2)
+
+
+def noisy(M, sigma=0.01, seed=0):
+    return M + sigma * np.random.default_rng(seed).normal(size=M.shape)
+
+
+def dihedral(q, copies=3, seed=0):
+    a = 2 * np.pi * np.arange(q) / q
+    return noisy(np.concatenate([rot(a), refl(a)] * copies), seed=seed)
+
+
+def so2(K=32, seed=0):
+    return noisy(rot(np.random.default_rng(seed + 100).uniform(0, 2 * np.pi, K)), seed=seed)
+
+
+def o2(K=32, seed=0):
+    a = np.random.default_rng(seed + 100).uniform(0, 2 * np.pi, K)
+    return noisy(np.concatenate([rot(a[: K // 2]), refl(a[K // 2:])]), seed=seed)
+
+
+def so2_in_so4(K=32, seed=0):
+    a = np.random.default_rng(seed + 100).uniform(0, 2 * np.pi, K)
+    M = np.zeros((K, 4, 4))
+    M[:, :2, :2] = rot(a)
+    M[:, 2:, 2:] = rot(a)
+    return noisy(M, seed=seed)
+
+
+def back_to_back(n, seed=0):
+    """A dijet-like toy [n, 4]: p1 = r1 û(φ), p2 = −r2 û(φ) + noise with r2 < r1 and φ uniform.
+    Its only continuous symmetry is the simultaneous rotation of both planes, generator J ⊕ J."""
+    r = np.random.default_rng(seed)
+    phi = r.uniform(0, 2 * np.pi, n)
+    u = np.stack([np.cos(phi), np.sin(phi)], 1)
+    r1 = 1.0 + 0.3 * r.exponential(size=n)
+    r2 = r1 * r.uniform(0.4, 0.9, n)
+    return np.concatenate([r1[:, None] * u, -r2[:, None] * u + 0.05 * r.normal(size=(n, 2))], 1)
+
+
+# ----------------------------------------------------------------------------- composition
+def _apply(M, V, x):
+    return x @ M.T + V
+
+
+def test_compose_products_inverse_and_relative_agree_with_applying_maps():
+    rng = np.random.default_rng(0)
+    M = rng.normal(size=(3, 2, 2)) + 2 * np.eye(2)
+    V = rng.normal(size=(3, 2))
+    x = rng.normal(size=(5, 2))
+    Mc, Vc = infer.compose(M, V)  # g0 ∘ g1 ∘ g2: g2 acts first
+    want = _apply(M[0], V[0], _apply(M[1], V[1], _apply(M[2], V[2], x)))
+    np.testing.assert_allclose(_apply(Mc, Vc, x), want, atol=1e-12)
+    Mp, Vp = infer.products(M, V)
+    assert Mp.shape == (3, 3, 2, 2) and Vp.shape == (3, 3, 2)
+    np.testing.assert_allclose(_apply(Mp[0, 2], Vp[0, 2], x),
+                               _apply(M[0], V[0], _apply(M[2], V[2], x)), atol=1e-12)
+    Mi, Vi = infer.inverse(M, V)
+    np.testing.assert_allclose(_apply(Mi[1], Vi[1], _apply(M[1], V[1], x)), x, atol=1e-12)
+    Mr, Vr = infer.relative(M, V)
+    np.testing.assert_allclose(_apply(Mr[2, 1], Vr[2, 1], x),
+                               _apply(Mi[2], Vi[2], _apply(M[1], V[1], x)), atol=1e-12)
+    np.testing.assert_allclose(Mr[np.arange(3), np.arange(3)], np.broadcast_to(np.eye(2), (3, 2, 2)),
+                               atol=1e-12)
+    # batched words: two compositions of two elements each
+    Mw, _ = infer.compose(np.stack([M[:2], M[1:]]))
+    np.testing.assert_allclose(Mw, np.stack([M[0] @ M[1], M[1] @ M[2]]), atol=1e-12)
+
+
+def test_power_of_affine_elements():
+    g, v = rot(0.3), np.array([1.0, -2.0])
+    Mk, Vk = infer.power(g, [0, 1, 3, -2], v)
+    assert Mk.shape == (4, 2, 2) and Vk.shape == (4, 2)
+    np.testing.assert_allclose(Mk[0], np.eye(2), atol=1e-14)
+    np.testing.assert_allclose(Mk[2], rot(0.9), atol=1e-12)
+    np.testing.assert_allclose(Vk[2], v + g @ v + g @ g @ v, atol=1e-12)
+    np.testing.assert_allclose(Mk[3], rot(-0.6), atol=1e-12)
+    M5, V5 = infer.power(rot([0.1, 0.2]), 5)  # a batch and an integer power
+    np.testing.assert_allclose(M5, rot(np.array([0.5, 1.0])), atol=1e-12)
+    assert V5.shape == (2, 2)
+
+
+@given(st.floats(-3.0, 3.0), st.floats(-3.0, 3.0))
+def test_composing_rotations_adds_angles(a, b):
+    M, _ = infer.compose(np.stack([rot(a), rot(b)]))
+    np.testing.assert_allclose(M, rot(a + b), atol=1e-12)
+    Mi, _ = infer.inverse(rot(a))
+    np.testing.assert_allclose(Mi, rot(-a), atol=1e-12)
+
+
+def test_composition_error_grows_linearly_for_an_angle_error_and_geometrically_for_scale():
+    theta, delta = 1.0, 1e-3
+    res = infer.composition_error(rot(theta + delta), 200, reference=rot(theta))
+    k = np.arange(1, 201)
+    assert res.reference == "given" and res.error.shape == (200,)
+    np.testing.assert_allclose(res.error, 2 * np.sqrt(2) * np.abs(np.sin(k * delta / 2)), rtol=1e-6)
+    assert res.steps_within(0.1) == int(np.floor(2 * np.arcsin(0.1 / (2 * np.sqrt(2))) / delta))
+    eps = 0.01
+    grow = infer.composition_error((1 + eps) * rot(theta), [1, 10, 100])
+    assert grow.reference == "orthogonal"
+    np.testing.assert_allclose(grow.error, np.sqrt(2) * ((1 + eps) ** np.array([1, 10, 100]) - 1),
+                               rtol=1e-8)
+    # a batch: one error curve per element; exact elements stay exact
+    batch = infer.composition_error(np.stack([rot(0.5), 1.001 * rot(0.5)]), 50)
+    assert batch.error.shape == (2, 50)
+    assert batch.error[0].max() < 1e-12 and batch.error[1, -1] > 40 * batch.error[1, 0]
+    assert list(batch.steps_within(0.01)) == [50, 7]
+
+
+def test_nearest_power_illustrates_eq42():
+    """Powers of a rotation by 1 rad (an irrational multiple of π) come close to any rotation."""
+    k, err = infer.nearest_power(rot(1.0), rot(0.5), max_power=1000)
+    assert 1 <= k <= 1000 and err < 0.02
+    np.testing.assert_allclose(np.linalg.norm(np.linalg.matrix_power(rot(1.0), k) - rot(0.5)), err,
+                               rtol=1e-6)
+    # a rotation by 2π/8 only ever reaches the eight multiples of 45°
+    _, err8 = infer.nearest_power(rot(2 * np.pi / 8), rot(0.5), max_power=1000)
+    assert err8 > 0.3
+
+
+def test_nearest_orthogonal_and_cosine():
+    U, d = infer.nearest_orthogonal(np.stack([2.0 * rot(0.4), rot(0.1)]))
+    np.testing.assert_allclose(U, rot(np.array([0.4, 0.1])), atol=1e-12)
+    np.testing.assert_allclose(d, [np.sqrt(2), 0.0], atol=1e-12)
+    assert infer.cosine(-J, J) == pytest.approx(1.0)
+    assert infer.cosine(-J, J, signed=True) == pytest.approx(-1.0)
+    assert infer.cosine(np.eye(2), J) == pytest.approx(0.0)
+
+
+def test_logm_inverts_the_matrix_exponential():
+    rng = np.random.default_rng(1)
+    X = 0.25 * rng.normal(size=(20, 3, 3))
+    H = torch.linalg.matrix_exp(torch.from_numpy(X)).numpy()
+    np.testing.assert_allclose(infer.logm(H), X, atol=1e-10)
+    np.testing.assert_allclose(infer.logm(rot(0.6)), 0.6 * J, atol=1e-12)
+    with pytest.raises(ValueError, match="near the identity"):
+        infer.logm(rot(2.0))
+
+
+# ----------------------------------------------------------------------------- components
+def test_components_of_so2_and_o2():
+    c = infer.components(so2())
+    assert len(c) == 1 and c[0].det_sign == 1 and c[0].identity and c[0].size == 32
+    assert c[0].radius > 2.0  # the cloud wraps around the circle
+    c = infer.components(o2())
+    assert len(c) == 2
+    assert list(c.det_signs) == [1, -1] and list(c.sizes) == [16, 16]
+    assert c[0].identity and not c[1].identity
+    assert sorted(np.concatenate([x.members for x in c]).tolist()) == list(range(32))
+    assert np.all(c.labels[:16] == 0) and np.all(c.labels[16:] == 1)
+    assert c.matrices.shape == (2, 2, 2) and c.shifts.shape == (2, 2)
+
+
+@pytest.mark.parametrize("q", [4, 8])
+def test_components_of_dihedral_groups(q):
+    """D4 (square, Eq. 28) and D8 (octagon, Eq. 26): every element is its own component."""
+    G = dihedral(q, copies=3)
+    c = infer.components(G)
+    assert len(c) == 2 * q
+    assert (c.det_signs == 1).sum() == q and (c.det_signs == -1).sum() == q
+    assert np.all(c.sizes == 3) and max(x.radius for x in c) < 0.1
+    assert c[0].identity and sum(x.identity for x in c) == 1
+    for x in c:  # members are the copies of one group element
+        assert len({int(i) % (2 * q) for i in x.members}) == 1
+        np.testing.assert_allclose(x.matrix, G[x.representative])
+
+
+def test_components_accept_a_discovery_and_skip_failed_runs():
+    G = o2(12)
+    failed = np.zeros(12, dtype=bool)
+    failed[3] = True
+    fit = SimpleNamespace(matrices=G, shifts=np.zeros((12, 2)), failed=failed)
+    # 11 elements leave gaps in the relative cloud; products of relative elements fill them
+    c = infer.components(fit, densify=True)
+    assert len(c) == 2 and c.labels[3] == -1 and 3 not in np.concatenate([x.members for x in c])
+    assert len(c.labels) == 12 and c.n_relative == 4096
+    # a coarse tol merges nothing across det signs; a tiny one splits the continuous cloud
+    assert len(infer.components(G, tol=1.5)) == 2
+    assert len(infer.components(G, tol=0.02)) > 2
+    # densify keeps a finite group finite
+    assert len(infer.components(dihedral(8, copies=2), densify=True)) == 16
+
+
+# ----------------------------------------------------------------------------- Lie algebra
+@pytest.mark.parametrize("make", [so2, o2])
+def test_lie_algebra_of_so2_and_o2(make):
+    la = infer.lie_algebra(make())
+    assert la.dimension == 1 and la.basis.shape == (1, 2, 2)
+    assert infer.cosine(la.basis[0], J, signed=True) > 0.999  # sign convention: +J
+    assert np.linalg.norm(la.basis[0]) == pytest.approx(1.0)
+    assert la.spread[0] > 1.5 * la.threshold and la.threshold > 5 * la.spread[1]
+    assert la.n_pairs == len(la.pairs) > 10 and la.contains(J) > 0.999 and la.contains(np.eye(2)) < 0.05
+
+
+@pytest.mark.parametrize("q", [4, 8])
+def test_lie_algebra_of_dihedral_groups_is_zero_dimensional(q):
+    la = infer.lie_algebra(dihedral(q))
+    assert la.dimension == 0 and la.basis.shape == (0, 2, 2) and la.n_pairs > 0
+    assert la.spread[0] < la.threshold / 3
+    assert la.contains(J) == 0.0
+
+
+def test_lie_algebra_of_so2_embedded_diagonally_in_so4():
+    la = infer.lie_algebra(so2_in_so4())
+    assert la.dimension == 1 and la.basis.shape == (1, 4, 4)
+    assert infer.cosine(la.basis[0], JJ) > 0.999 and la.closure == 0.0
+
+
+def test_lie_algebra_of_rotations_about_a_centre_has_the_translation_part():
+    m = np.array([1.0, 2.0])
+    M = so2(24)
+    V = m - M @ m  # x ↦ m + R (x − m)
+    la = infer.lie_algebra(M, V)
+    assert la.dimension == 1
+    X, y = la.basis[0], la.basis_shifts[0]
+    assert infer.cosine(X, J) > 0.995
+    np.testing.assert_allclose(y, -X @ m, atol=0.03)  # generator of x ↦ m + exp(tJ)(x − m)
+
+
+def test_lie_algebra_of_a_three_dimensional_group():
+    rng = np.random.default_rng(0)
+    Q, R = np.linalg.qr(rng.normal(size=(96, 3, 3)))
+    Q = Q * np.sign(np.diagonal(R, axis1=1, axis2=2))[:, None, :]
+    Q[np.linalg.det(Q) < 0] *= -1  # SO(3)
+    la = infer.lie_algebra(noisy(Q))
+    assert la.dimension == 3
+    for i, j in [(0, 1), (0, 2), (1, 2)]:  # the span is so(3)
+        E = np.zeros((3, 3))
+        E[i, j], E[j, i] = 1.0, -1.0
+        assert la.contains(E) > 0.95
+    assert la.closure < 0.2  # (nearly) closed under commutators
+
+
+def test_bad_inputs_raise_value_errors():
+    with pytest.raises(ValueError, match="square"):
+        infer.components(np.zeros((3, 2, 3)))
+    with pytest.raises(ValueError, match="NaN"):
+        infer.lie_algebra(np.full((2, 2, 2), np.nan))
+    with pytest.raises(ValueError, match="singular"):
+        infer.components(np.zeros((2, 2, 2)))
+    with pytest.raises(ValueError, match="tol"):
+        infer.lie_algebra(so2(), tol=1.5)
+    with pytest.raises(ValueError, match="shifts"):
+        infer.components(so2(4), np.zeros((4, 3)))
+    with pytest.raises(ValueError, match="dimension"):
+        infer.learn_generator(paper.n11(), dim=3, steps=1)
+    with pytest.raises(ValueError, match="n >= 2"):
+        infer.learn_generator(paper.gaussian_1d(), steps=1)
+
+
+# ----------------------------------------------------------------------------- learner
+def test_learn_generator_finds_the_rotation_generator_of_n11():
+    """Acceptance (fast settings): in gl(2), every run ends at ±J."""
+    fit = infer.learn_generator(paper.n11(), runs=8, steps=500, seed=0, antisymmetric=False)
+    assert fit.generators.shape == (8, 2, 2) and not fit.failed.any()
+    np.testing.assert_allclose(np.linalg.norm(fit.generators, axis=(1, 2)), math.sqrt(2), rtol=1e-6)
+    assert fit.cosine(J).min() >= 0.99, fit.cosine(J)
+    assert np.abs(fit.loss - 2 * math.log(2)).max() < 0.02
+    M, V = fit.elements(1.0)
+    assert M.shape == (8, 2, 2) and V.shape == (8, 2)
+    h = fit.history
+    assert h["generators"].shape == (len(h["steps"]), 8, 2, 2) and h["d_loss"].shape == (len(h["steps"]), 8)
+
+
+def test_learn_generator_finds_the_simultaneous_rotation_of_two_planes():
+    """Acceptance: the 4D back-to-back toy; so(4) search, cosine with J ⊕ J."""
+    fit = infer.learn_generator(back_to_back(20000), runs=8, steps=1000, seed=0)
+    np.testing.assert_allclose(fit.generators + fit.generators.transpose(0, 2, 1), 0.0, atol=1e-6)
+    assert fit.cosine(JJ).min() >= 0.95, fit.cosine(JJ)
+
+
+def test_learn_generator_is_deterministic():
+    x = paper.n11().sample(2000, seed=3).numpy()
+    a = infer.learn_generator(x, runs=2, steps=20, seed=5, antisymmetric=False, record_every=0)
+    b = infer.learn_generator(x, runs=2, steps=20, seed=5, antisymmetric=False, record_every=0)
+    np.testing.assert_array_equal(a.generators, b.generators)
+    assert a.history is None
+    c = infer.learn_generator(x, runs=2, steps=20, seed=6, antisymmetric=False, record_every=0)
+    assert not np.array_equal(a.generators, c.generators)
