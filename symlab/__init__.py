@@ -4,10 +4,10 @@ Companion package of the book that follows K. Desai, B. Nachman and J. Thaler,
 "Symmetry discovery with deep learning", Phys. Rev. D 105, 096031 (2022), arXiv:2112.05722.
 """
 
-from . import infer, landscape, paper, spaces, verify
+from . import data, infer, landscape, paper, spaces, verify
 from .densities import Gaussian, GaussianMixture
 from .gan import Discovery, History, SymmetryGAN
 
 __all__ = ["Gaussian", "GaussianMixture", "SymmetryGAN", "Discovery", "History",
-           "paper", "spaces", "landscape", "verify", "infer"]
+           "paper", "spaces", "landscape", "verify", "infer", "data"]
 __version__ = "0.1.0"
