@@ -24,8 +24,6 @@ computation (see :class:`symlab.discriminator.EnsembleMLP`).
 from __future__ import annotations
 
 import math
-import os
-import sys
 import time
 from dataclasses import dataclass, field
 
@@ -34,6 +32,7 @@ import torch
 import torch.nn.functional as F
 
 from ._checks import as_params, as_points
+from ._progress import use_progress as _use_progress
 from .discriminator import EnsembleMLP
 from .spaces import SearchSpace
 
@@ -112,17 +111,6 @@ class Discovery:
     def __repr__(self) -> str:
         return (f"Discovery({self.runs} runs on {type(self.space).__name__}, "
                 f"{int(self.failed.sum())} failed, {self.seconds:.1f} s)")
-
-
-def _use_progress(progress) -> bool:
-    if progress is not None:
-        return bool(progress)
-    env = os.environ.get("SYMLAB_PROGRESS")
-    if env is not None:
-        return env.strip().lower() not in ("0", "false", "no", "off", "")
-    if "ipykernel" in sys.modules:
-        return True
-    return sys.stderr.isatty()
 
 
 class _Adam:

@@ -43,12 +43,12 @@ import dataclasses
 import json
 import math
 import os
-import sys
 import time
 from dataclasses import dataclass
 
 import numpy as np
 
+from .._progress import use_progress as _use_progress
 from .lhco import LHCO_COLUMNS, LHCO_REFERENCE, dijet_summary, write_lhco_features
 
 __all__ = ["GeneratorConfig", "generate", "nsubjettiness", "cluster_fastjet", "pthat_check",
@@ -346,15 +346,6 @@ def _plan(events: int, chunk: int) -> list[int]:
     if events % chunk:
         sizes.append(events % chunk)
     return sizes
-
-
-def _use_progress(progress) -> bool:
-    if progress is not None:
-        return bool(progress)
-    env = os.environ.get("SYMLAB_PROGRESS")
-    if env is not None:
-        return env.strip().lower() not in ("0", "false", "no", "off", "")
-    return sys.stderr.isatty() or "ipykernel" in sys.modules
 
 
 def generate(events: int, seed: int, out=None, config: GeneratorConfig | None = None,
