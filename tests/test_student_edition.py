@@ -15,6 +15,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 TEACHER = ROOT / "_build" / "html" / "book"
 STUDENT = ROOT / "_build" / "student" / "html" / "book"
+CODE = re.compile(r"^\s*(import |from |#|%|>>>|[\w.\[\], ]+\s*(=|\())")
 MATH = re.compile(r"\$[^$]*\$|\\\(.*?\\\)|\\\[.*?\\\]", re.DOTALL)
 
 pytestmark = pytest.mark.skipif(not (TEACHER.is_dir() and STUDENT.is_dir()),
@@ -42,6 +43,8 @@ def _fingerprints():
                          capture_output=True, text=True, check=True).stdout.splitlines()
     prints = []
     for line in out:
+        if CODE.match(line):  # a code line may also appear in the chapter's own cells
+            continue
         words = _words(line).split()
         if len(words) >= 4:
             prints.append(" ".join(words[:6]))
@@ -50,7 +53,7 @@ def _fingerprints():
 
 def test_no_solution_reaches_the_student_html():
     prints = _fingerprints()
-    assert len(prints) >= 8  # prose solutions; code-only first lines are covered by the class check
+    assert len(prints) >= 8  # prose first lines; code-only ones are covered by the class check
     teacher = " ".join(_page_text(p) for p in _pages(TEACHER).values())
     student = " ".join(_page_text(p) for p in _pages(STUDENT).values())
     for fp in prints:
