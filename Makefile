@@ -1,9 +1,13 @@
 # Build, test and re-execute the book. Everything runs inside a local virtual
 # environment (.venv) that the first target creates; see README.md.
 #
-#   make book      build the HTML book into _build/html
+#   make book      build the HTML book into _build/html (readable offline: MathJax and the
+#                  widget manager are installed into _vendor/ with npm; CDN without npm)
 #   make test      lint + unit tests + nbval (strict) + warnings-as-errors build
 #                  + the student edition, checked to hold no solution
+#   make test-browser  headless Chromium, network off, opens every page of the built book
+#                  (math typeset, figures load, widgets render, no console errors);
+#                  screenshots in _build/screenshots/
 #   make student   the student edition (solutions removed) into _build/student/html
 #   make execute   re-run notebooks in place (NB=book/xx.ipynb for just one)
 #   make bench     print the performance figures
@@ -25,7 +29,12 @@ NBVAL_FLAGS := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_san
 ALL_NOTEBOOKS := $(shell find book -name '*.ipynb' -not -path '*/.ipynb_checkpoints/*' 2>/dev/null)
 NB ?= $(wildcard book/*.ipynb)
 
-.PHONY: install book student test lint unit nbval build student-check execute bench clean
+# Chromium for `make test-browser` (Debian/Ubuntu: apt-get install chromium chromium-driver)
+CHROMIUM ?= $(shell for c in chromium chromium-browser google-chrome google-chrome-stable; do \
+	command -v $$c 2>/dev/null && break; done)
+
+.PHONY: install vendor book student test lint unit nbval build student-check execute bench \
+	clean test-browser chromium-check
 
 install: $(STAMP)
 
@@ -39,7 +48,12 @@ $(STAMP): requirements.txt pyproject.toml | $(BIN)/python
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3
 	touch $@
 
-book: install
+# MathJax, require.js and the Jupyter widgets HTML manager, pinned, into _vendor/static
+# (never committed); without npm it says so in one line and the pages use the CDN.
+vendor: install
+	@$(BIN)/python tools/vendor_assets.py
+
+book: install vendor
 	$(BIN)/jupyter-book build . $(JB_FLAGS)
 	@echo "Book: _build/html/index.html"
 
@@ -49,7 +63,8 @@ lint: install
 	$(BIN)/ruff check .
 
 unit: install
-	SYMLAB_PROGRESS=0 $(BIN)/pytest tests -q -p no:cacheprovider --ignore=tests/test_student_edition.py
+	SYMLAB_PROGRESS=0 $(BIN)/pytest tests -q -p no:cacheprovider \
+		--ignore=tests/test_student_edition.py --ignore=tests/test_browser.py
 
 # Notebooks are stored with matplotlib's inline backend (figures become display outputs);
 # nbval must use the same backend, or every figure cell reports missing outputs.
@@ -61,15 +76,24 @@ else
 	SYMLAB_PROGRESS=0 MPLBACKEND=$(INLINE_BACKEND) $(BIN)/pytest $(NBVAL_FLAGS) book/
 endif
 
-build: install
+build: install vendor
 	$(BIN)/jupyter-book build . $(JB_FLAGS)
 
 # The student edition: the same book with every exercise solution removed.
-student: install
+student: install vendor
 	$(BIN)/python tools/student_edition.py
 
 student-check: build student
 	$(BIN)/pytest tests/test_student_edition.py -q -p no:cacheprovider
+
+# Checked before the build, so a machine without Chromium fails fast with the fix.
+chromium-check:
+	@if [ -z "$(CHROMIUM)" ]; then \
+		echo "make test-browser needs Chromium: sudo apt-get install -y chromium chromium-driver" \
+			"(Debian/Ubuntu), or pass CHROMIUM=/path/to/chrome"; exit 1; fi
+
+test-browser: chromium-check build
+	CHROMIUM=$(CHROMIUM) $(BIN)/pytest tests/test_browser.py -q -p no:cacheprovider --tb=short
 
 execute: install
 	SYMLAB_PROGRESS=0 $(BIN)/python tools/execute_notebooks.py $(NB)
