@@ -1,0 +1,93 @@
+"""Input handling shared by :mod:`symlab.infer`: element sets in, homogeneous matrices inside.
+
+Affine elements ``g(x) = M x + V`` are handled as ``(n+1) × (n+1)`` homogeneous matrices
+``[[M, V], [0, 1]]``, so that composing maps is multiplying matrices; the public functions
+take and return the ``(M, V)`` pair as float64 numpy arrays.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+
+def _array(x, name: str) -> np.ndarray:
+    if isinstance(x, torch.Tensor):
+        x = x.detach().cpu().numpy()
+    try:
+        a = np.asarray(x, dtype=np.float64)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{name} must be a numeric array; got {type(x).__name__}") from err
+    if not np.isfinite(a).all():
+        raise ValueError(f"{name} contains NaN or inf; drop those elements first "
+                         f"(for a Discovery, pass the fit itself: failed runs are skipped)")
+    return a
+
+
+def _square(x, name: str = "matrices") -> np.ndarray:
+    a = _array(x, name)
+    if a.ndim < 2 or a.shape[-1] != a.shape[-2] or a.shape[-1] == 0:
+        raise ValueError(f"{name} must be square matrices of shape [..., n, n]; got {a.shape}")
+    return a
+
+
+def _shift_array(shifts, M: np.ndarray, name: str = "shifts") -> np.ndarray:
+    n = M.shape[-1]
+    if shifts is None:
+        return np.zeros(M.shape[:-1])
+    V = _array(shifts, name)
+    try:
+        return np.broadcast_to(V, M.shape[:-1]).copy()
+    except ValueError:
+        raise ValueError(f"{name} must have shape {M.shape[:-1]} (one [{n}] translation per "
+                         f"matrix) or [{n}] shared; got {V.shape}") from None
+
+
+def _elements(matrices, shifts=None):
+    """Read a set of elements: ``(M [K, n, n], V [K, n], index [K])``.
+
+    Accepts a Discovery-like object (``.matrices``, ``.shifts``, ``.failed``; failed runs are
+    left out and ``index`` maps back to the run numbers), or arrays ``[K, n, n]`` / ``[K, n]``.
+    """
+    if hasattr(matrices, "matrices") and not isinstance(matrices, (np.ndarray, torch.Tensor)):
+        if shifts is not None:
+            raise ValueError("pass either a Discovery (its shifts are used) or matrices and shifts")
+        fit = matrices
+        n_runs = len(fit.matrices)
+        ok = ~np.asarray(getattr(fit, "failed", np.zeros(n_runs, dtype=bool)), dtype=bool)
+        index = np.flatnonzero(ok)
+        M = _square(np.asarray(fit.matrices, dtype=np.float64)[ok], "fit.matrices")
+        shifts = getattr(fit, "shifts", None)
+        V = _shift_array(None if shifts is None else np.asarray(shifts, dtype=np.float64)[ok], M,
+                         "fit.shifts")
+    else:
+        M = _square(matrices)
+        if M.ndim == 2:
+            M = M[None]
+        if M.ndim != 3:
+            raise ValueError(f"matrices must have shape [K, n, n]; got {M.shape}")
+        V = _shift_array(shifts, M)
+        index = np.arange(len(M))
+    if len(M) == 0:
+        raise ValueError("no elements to analyse (empty input, or every run failed)")
+    dets = np.linalg.det(M)
+    if (np.abs(dets) < 1e-12).any():
+        bad = np.flatnonzero(np.abs(dets) < 1e-12)[:10].tolist()
+        raise ValueError(f"element(s) {bad} are singular (det M ≈ 0) and are no group elements; "
+                         "drop them first")
+    return M, V, index
+
+
+def _hom(M: np.ndarray, V: np.ndarray) -> np.ndarray:
+    """``[..., n, n]``, ``[..., n]`` → homogeneous ``[..., n+1, n+1]``."""
+    n = M.shape[-1]
+    H = np.zeros(M.shape[:-2] + (n + 1, n + 1))
+    H[..., :n, :n] = M
+    H[..., :n, n] = V
+    H[..., n, n] = 1.0
+    return H
+
+
+def _split(H: np.ndarray):
+    n = H.shape[-1] - 1
+    return H[..., :n, :n].copy(), H[..., :n, n].copy()

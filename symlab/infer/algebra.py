@@ -1,0 +1,225 @@
+"""The Lie algebra of the discovered group: matrix logarithms and their span (§VII).
+
+If the symmetry group is continuous, an element near the identity is ``exp(X)`` with ``X`` in
+the group's Lie algebra. Relative elements ``g_i⁻¹ g_j`` of nearby discovered elements are
+such elements; :func:`lie_algebra` takes their logarithms (:func:`logm`) and reads the
+dimension and an orthonormal basis of the algebra off the singular values of the stacked
+logarithms. :func:`cosine` compares generators up to sign.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._common import _array, _elements, _hom, _square
+
+__all__ = ["cosine", "logm", "LieAlgebra", "lie_algebra"]
+
+
+def cosine(a, b, signed: bool = False):
+    """Cosine similarity ``⟨A, B⟩_F / (‖A‖_F ‖B‖_F)`` of matrices ``[..., n, n]`` (broadcasting).
+
+    With ``signed=False`` (default) the absolute value: generators ``L`` and ``−L`` span the
+    same one-parameter subgroup.
+    """
+    A, B = _array(a, "a"), _array(b, "b")
+    num = (A * B).sum((-1, -2))
+    den = np.sqrt((A * A).sum((-1, -2)) * (B * B).sum((-1, -2)))
+    c = num / np.maximum(den, 1e-300)
+    return c if signed else np.abs(c)
+
+
+
+def _sqrtm(A: np.ndarray, iters: int = 60) -> np.ndarray:
+    """Principal square root by the Denman–Beavers iteration (batched; A near the identity)."""
+    Y, Z = A.copy(), np.broadcast_to(np.eye(A.shape[-1]), A.shape).copy()
+    for _ in range(iters):
+        Yi, Zi = np.linalg.inv(Y), np.linalg.inv(Z)
+        Y_new, Z = 0.5 * (Y + Zi), 0.5 * (Z + Yi)
+        done = np.abs(Y_new - Y).max() < 1e-15 * max(1.0, np.abs(Y_new).max())
+        Y = Y_new
+        if done:
+            break
+    return Y
+
+
+def logm(matrices) -> np.ndarray:
+    """Principal matrix logarithm of matrices near the identity, ``[..., n, n] → [..., n, n]``.
+
+    Needs the spectral norm ``‖H − 1‖₂ < 1`` (all eigenvalues within the unit disc around 1;
+    guaranteed when ``‖H − 1‖_F < 1``), which is where the principal logarithm is real and the
+    one a near-identity group element calls for. Computed by inverse scaling and squaring:
+    take square roots (Denman–Beavers) until ``‖H^{1/2^s} − 1‖_F ≤ 0.2``, sum the Mercator
+    series ``log(1 + A) = A − A²/2 + A³/3 − …`` to machine precision, multiply by ``2^s``.
+    Only numpy is needed (scipy's ``logm`` gives the same numbers).
+    """
+    H = _square(matrices)
+    n = H.shape[-1]
+    eye = np.eye(n)
+    if H.size == 0:
+        return H.copy()
+    far = np.linalg.norm(H - eye, ord=2, axis=(-2, -1)) >= 1.0
+    if far.any():
+        raise ValueError("logm is for matrices near the identity (spectral norm ‖H − 1‖₂ < 1); "
+                         f"{int(far.sum())} matrix(es) are farther away. Select near-identity "
+                         "relative elements first (see lie_algebra's tol).")
+    s = 0
+    X = H.copy()
+    while np.sqrt(((X - eye) ** 2).sum((-1, -2))).max() > 0.2 and s < 40:
+        X = _sqrtm(X)
+        s += 1
+    A = X - eye
+    out = np.zeros_like(A)
+    term = np.broadcast_to(eye, A.shape).copy()
+    for j in range(1, 40):  # 0.2^40 / 40 ≪ 1e-17
+        term = term @ A
+        out += ((-1) ** (j + 1) / j) * term
+    return out * (2.0 ** s)
+
+
+
+@dataclass
+class LieAlgebra:
+    """Result of :func:`lie_algebra`.
+
+    Attributes:
+        dimension: the inferred dimension ``d`` of the symmetry group's Lie algebra.
+        basis: ``[d, n, n]`` an orthonormal basis (Frobenius inner product, ``‖B_a‖_F = 1``
+            including the translation part) of the linear parts of the generators; each sign
+            fixed so that its first entry (row-major) larger than half its largest is positive
+            (``J = [[0, 1], [−1, 0]]`` rather than ``−J``).
+        basis_shifts: ``[d, n]`` the translation parts of the generators (zero for linear
+            elements; in units of ``shift_scale``).
+        singular_values: ``[m]`` singular values of the stacked logarithms ``[N, m]``
+            (``m = n²``, or ``n² + n`` with translations), largest first.
+        spread: ``[m]`` ``singular_values / √N``: the RMS extent of the near-identity cloud
+            along each direction (same units as ``tol``).
+        n_pairs: ``N``, the number of near-identity relative elements used.
+        pairs: ``[N, 2]`` their element indices ``(i, j)`` (``i = −1`` for the identity).
+        threshold: the ``min_spread`` used to count directions.
+        closure: ``max ‖[B_a, B_b] − P[B_a, B_b]‖_F`` — how far the commutators of the basis
+            fall outside its span (0 for a Lie algebra; large values flag a wrong dimension).
+    """
+
+    dimension: int
+    basis: np.ndarray
+    basis_shifts: np.ndarray
+    singular_values: np.ndarray
+    spread: np.ndarray
+    n_pairs: int
+    pairs: np.ndarray
+    threshold: float
+    closure: float
+
+    def contains(self, matrix) -> np.ndarray:
+        """How much of a generator ``[n, n]`` (or ``[..., n, n]``) lies in the algebra:
+        ``‖P L‖_F / ‖L‖_F`` in [0, 1] (the cosine of its angle to the span; linear parts)."""
+        L = _square(matrix, "matrix")
+        if self.dimension == 0:
+            return np.zeros(L.shape[:-2]) if L.ndim > 2 else 0.0
+        B = self.basis.reshape(self.dimension, -1)
+        B = np.linalg.qr(B.T)[0].T  # orthonormal rows of the linear parts
+        flat = L.reshape(L.shape[:-2] + (-1,))
+        proj = flat @ B.T
+        out = np.sqrt((proj**2).sum(-1)) / np.maximum(np.sqrt((flat**2).sum(-1)), 1e-300)
+        return float(out) if np.ndim(out) == 0 else out
+
+    def __repr__(self) -> str:
+        sv = ", ".join(f"{s:.3g}" for s in self.spread[:6])
+        return (f"LieAlgebra(dimension={self.dimension}, n_pairs={self.n_pairs}, "
+                f"spread=[{sv}{', …' if len(self.spread) > 6 else ''}], threshold={self.threshold:.3g})")
+
+
+def lie_algebra(matrices, shifts=None, tol: float = 0.5, min_spread: float | None = None,
+                shift_scale: float = 1.0, include_identity: bool = True) -> LieAlgebra:
+    """Infer the Lie algebra of the symmetry group from discovered elements (§VII).
+
+    If the group is continuous, elements near the identity are ``exp(X)`` with ``X`` in its
+    Lie algebra; relative elements ``g_i⁻¹ g_j`` of nearby discovered elements are such
+    elements, and their logarithms span the algebra. The recipe:
+
+    1. keep the pairs ``i < j`` with equal sign of ``det`` and ``‖g_i⁻¹ g_j − 1‖_F ≤ tol``
+       (with ``include_identity``, also ``g_i`` itself when it is that close to ``1``);
+    2. take their logarithms (:func:`logm`; real and unique this close to ``1``) and stack them,
+       flattened, into ``[N, m]``;
+    3. the right singular vectors are the directions of the cloud, and ``spread_k = s_k / √N``
+       its RMS extent along each. The **dimension** is the number of directions with
+       ``spread_k ≥ min_spread``.
+
+    The rule works because of the scale difference it relies on: along a genuine direction of
+    a continuous group the pairs fill the selection ball out to ``tol`` (RMS extent about
+    ``0.3 tol`` for a one-dimensional group sampled densely enough), while for a finite group
+    the near-identity pairs are copies of one element, and their logarithms are pure noise of
+    the size of the elements' error. The default ``min_spread = tol / 4`` (0.125) therefore
+    assumes elements accurate to a few per cent; set it to about three times their RMS error
+    when that is known, and read ``LieAlgebra.spread`` to see the gap. The number of
+    usable pairs grows like ``K² tol^d``: a ``d``-dimensional algebra needs more runs the
+    larger ``d``.
+
+    Args:
+        matrices: ``[K, n, n]`` or a :class:`symlab.Discovery` (failed runs are left out).
+        shifts: ``[K, n]`` translations (default zero; then the translation parts are dropped).
+        tol: the selection radius ``‖g_i⁻¹ g_j − 1‖_F ≤ tol`` (at most 1, where the logarithm
+            series is guaranteed).
+        min_spread: threshold on the RMS extent (default ``tol / 4``).
+        shift_scale: translations are divided by this length before the analysis.
+        include_identity: also use the pairs (identity, ``g_i``).
+
+    Returns:
+        :class:`LieAlgebra` with ``dimension``, ``basis [d, n, n]``, ``singular_values`` …
+    """
+    M, V, index = _elements(matrices, shifts)
+    tol = float(tol)
+    if not 0 < tol <= 1.0:
+        raise ValueError("tol must be in (0, 1]: farther from the identity the logarithm is "
+                         "not guaranteed to be real")
+    threshold = tol / 4.0 if min_spread is None else float(min_spread)
+    use_shift = shifts is not None or (hasattr(matrices, "shifts") and np.any(V != 0))
+    K, n = M.shape[0], M.shape[-1]
+    H = _hom(M, V / float(shift_scale))
+    sign = np.sign(np.linalg.det(M))
+    R = np.linalg.inv(H)[:, None] @ H[None, :]
+    eye = np.eye(n + 1)
+    dist = np.sqrt(((R - eye) ** 2).sum((-1, -2)))
+    iu, ju = np.triu_indices(K, k=1)
+    keep = (dist[iu, ju] <= tol) & (sign[iu] == sign[ju])
+    rel = R[iu[keep], ju[keep]]
+    pairs = np.stack([index[iu[keep]], index[ju[keep]]], 1)
+    if include_identity:
+        d0 = np.sqrt(((H - eye) ** 2).sum((-1, -2)))
+        k0 = (d0 <= tol) & (sign > 0)
+        rel = np.concatenate([rel, H[k0]])
+        pairs = np.concatenate([pairs, np.stack([np.full(int(k0.sum()), -1), index[k0]], 1)])
+    if len(rel) == 0:
+        return LieAlgebra(dimension=0, basis=np.zeros((0, n, n)), basis_shifts=np.zeros((0, n)),
+                          singular_values=np.zeros(0), spread=np.zeros(0), n_pairs=0,
+                          pairs=pairs.reshape(0, 2), threshold=threshold, closure=0.0)
+    X = logm(rel)
+    flat = X[:, :n, :n].reshape(len(X), n * n)
+    if use_shift:
+        flat = np.concatenate([flat, X[:, :n, n]], 1)
+    _, s, Vt = np.linalg.svd(flat, full_matrices=False)
+    spread = s / math.sqrt(len(flat))
+    d = int((spread >= threshold).sum())
+    B = Vt[:d]
+    for a in range(d):  # sign convention: the first sizeable entry (row-major) positive
+        j = int(np.argmax(np.abs(B[a]) > 0.5 * np.abs(B[a]).max()))
+        if B[a, j] < 0:
+            B[a] = -B[a]
+    basis = B[:, : n * n].reshape(d, n, n)
+    basis_shifts = B[:, n * n:] if use_shift else np.zeros((d, n))
+    closure = 0.0
+    if d >= 2:
+        G = _hom(basis, basis_shifts)
+        G[:, n, n] = 0.0
+        Q = np.linalg.qr(G.reshape(d, -1).T)[0]
+        for a in range(d):
+            for b in range(a + 1, d):
+                c = (G[a] @ G[b] - G[b] @ G[a]).ravel()
+                closure = max(closure, float(np.linalg.norm(c - Q @ (Q.T @ c))))
+    return LieAlgebra(dimension=d, basis=basis, basis_shifts=basis_shifts, singular_values=s,
+                      spread=spread, n_pairs=len(flat), pairs=pairs, threshold=threshold,
+                      closure=closure)
