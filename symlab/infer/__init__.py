@@ -5,22 +5,22 @@ cloud of discovered affine elements ``g(x) = M x + V`` — ``matrices [K, n, n]`
 ``shifts [K, n]``, or a :class:`symlab.Discovery` itself (failed runs are left out) — into
 statements about the group, and learns group structure directly:
 
-* :mod:`~symlab.infer.group` — composition (§VII.B): :func:`compose`, :func:`products`,
+* ``group`` — composition (§VII.B): :func:`compose`, :func:`products`,
   :func:`power`, :func:`inverse`, :func:`relative` elements ``g_i⁻¹ ∘ g_j``,
   :func:`commutator_norm` (Eq. 41), how error compounds along powers
   (:func:`composition_error`) and the power nearest to a target (:func:`nearest_power`, Eq. 42);
-* :mod:`~symlab.infer.components` — :func:`components`: the connected components of the group
+* ``components`` — :func:`components`: the connected components of the group
   that the elements sample (2 for O(2), 16 for the octagon's D8);
-* :mod:`~symlab.infer.algebra` — :func:`lie_algebra`: the dimension and a basis of the Lie
+* ``algebra`` — :func:`lie_algebra`: the dimension and a basis of the Lie
   algebra from matrix logarithms (:func:`logm`) of near-identity relative elements;
   :func:`cosine` compares generators;
-* :mod:`~symlab.infer.generator` — :func:`learn_generator`: a one-parameter subgroup
+* ``generator`` — :func:`learn_generator`: a one-parameter subgroup
   ``{exp(tL)}`` of symmetries, the continuous counterpart of the cyclic penalty of Eq. (18);
-* :mod:`~symlab.infer.discovery_map` — :func:`learn_discovery_map`: the symmetry discovery
+* ``discovery_map`` — :func:`learn_discovery_map`: the symmetry discovery
   map of Eq. (43), learned through Eq. (44) with the ansätze of Eqs. (A7)–(A9).
 
 The two learners share SymmetryGAN's discriminator, optimiser, data handling and schedule
-(:mod:`symlab.infer._adversarial`).
+(``symlab.infer._adversarial``).
 
 Example::
 

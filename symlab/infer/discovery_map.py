@@ -159,7 +159,7 @@ def learn_discovery_map(data, space: SearchSpace, ansatz: str = "sign", runs: in
     but whose mixture resembles the data (the mode collapse of GANs).
 
     The training loop, the data handling (standardised coordinates) and the settings are
-    those of :class:`symlab.SymmetryGAN` (see :mod:`symlab.infer._adversarial`).
+    those of :class:`symlab.SymmetryGAN` (see ``symlab.infer._adversarial``).
 
     Args:
         data: ``[N, n]`` sample or a density with ``.sample``/``.log_prob``.
@@ -167,8 +167,9 @@ def learn_discovery_map(data, space: SearchSpace, ansatz: str = "sign", runs: in
             ``g(x) = c x``); ``Ω`` acts on each of its ``P`` parameters separately.
         ansatz: ``"relu"`` (Eq. A7), ``"poly"`` (Eq. A8) or ``"sign"`` (Eq. A9).
         runs: independent runs ``K`` (each with its own discriminator and batches).
-        steps, seed, batch_size, lr_g, lr_d, hidden, lr_floor, average, eps_g, record_every,
-            progress, device: as in :class:`symlab.SymmetryGAN` and its ``fit``.
+        steps, seed, batch_size, lr_g, lr_d, hidden, lr_floor, average, eps_g: as in
+            :class:`symlab.SymmetryGAN`.
+        record_every, progress, device: as in :meth:`symlab.SymmetryGAN.fit`.
         degree: the polynomial's degree (Eq. A8 has 11).
         init: optional coefficients ``[K, P, m]`` (default: the identity map; its ``K``
             overrides ``runs``).

@@ -6,7 +6,7 @@ event is mapped by ``exp(tL)`` with its own random ``t``, and the discriminator 
 data from the transformed data. The loss reaches 2 log 2 only if ``L`` lies in the Lie algebra
 of the symmetry group. This is the idea behind LieGAN (Yang et al., ICML 2023), which learns
 a basis of generators with a distribution of coefficients; here one generator per run, with
-SymmetryGAN's discriminator and training loop (:mod:`symlab.infer._adversarial`).
+SymmetryGAN's discriminator and training loop (``symlab.infer._adversarial``).
 """
 
 from __future__ import annotations
