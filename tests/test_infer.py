@@ -393,6 +393,8 @@ def test_power_orders_and_nearest_power_on_exact_groups():
     T[:2, :2] = T[2:, 2:] = rot(0.5)
     k, err = infer.nearest_power(G, T, max_power=2000)
     assert err < 0.02 and distance_to_group("SO(2) in SO(4)", infer.power(G, k)[0]) < 1e-9
+    res = infer.composition_error(noisy(G, sigma=0.003, seed=4), [1, 10, 100], reference=G)
+    assert res.error.shape == (3,) and res.error[0] < 0.03 and res.error[2] > 3 * res.error[0]
     np.testing.assert_allclose(infer.logm(T), 0.5 * JJ, atol=1e-12)
     Mr, _ = infer.relative(so2_in_so4(64))
     near = Mr[np.linalg.norm(Mr - np.eye(4), axis=(-2, -1)) < 0.3]     # g_i⁻¹ g_j close to 1, i ≠ j
@@ -510,6 +512,19 @@ def test_trained_n11_rotation_composes_as_eq42_predicts(fit_n11_o2):
     assert err < 0.05                                     # the length-corrected powers are dense
     Mk, _ = infer.power(g, [0, 5])
     np.testing.assert_allclose(Mk[1], np.linalg.matrix_power(g, 5), atol=1e-12)
+    # inverse, compose, relative and logm of learned elements: R(a)⁻¹ R(b) = R(b − a) = exp((b − a) J)
+    theta = np.arctan2(fit.params[:, 1], fit.params[:, 0])
+    rot_runs = np.flatnonzero(fit.params[:, 2] > 0)
+    diff = lambda i, j: (theta[j] - theta[i] + np.pi) % (2 * np.pi) - np.pi  # noqa: E731
+    # a pair of learned rotations 0.1 to 0.9 rad apart: ‖R(d) − 1‖₂ = 2|sin(d/2)| < 1, logm applies
+    a, b = next((i, j) for i in rot_runs for j in rot_runs if 0.1 < abs(diff(i, j)) < 0.9)
+    Mi, _ = infer.inverse(fit.matrices[a])
+    Mc, _ = infer.compose(np.stack([Mi, fit.matrices[b]]))
+    Mr, _ = infer.relative(fit)
+    np.testing.assert_allclose(Mr[a, b], Mc, atol=1e-12)
+    X = infer.logm(Mr[a, b])                      # ≈ log(r_b / r_a) 1 + d J
+    assert infer.cosine(X - np.trace(X) / 2 * np.eye(2), J) > 0.999
+    assert abs(X[0, 1] - diff(a, b)) < 1e-6
 
 
 def test_trained_square_is_a_finite_group(fit_square):
