@@ -41,7 +41,8 @@ INSTALL_HINT = ("make test-browser needs Chromium and the Python package playwri
                 "CHROMIUM=/path/to/chrome), and `make install` for playwright")
 # every name resolves to nothing except the local server; requests are intercepted as well
 HOST_RULES = "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"
-TIMEOUT_MS = 60_000
+TIMEOUT_MS = 45_000
+PlaywrightTimeout = TimeoutError    # replaced by playwright's own once it is imported
 
 
 def toc_pages() -> list[str]:
@@ -101,6 +102,9 @@ def browser():
         pytest.exit(INSTALL_HINT, returncode=3)
     if chromium is None:
         pytest.exit(INSTALL_HINT, returncode=3)
+    global PlaywrightTimeout
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     with sync_playwright() as pw:
         b = pw.chromium.launch(executable_path=chromium, headless=True,
                                args=[HOST_RULES, "--no-sandbox", "--disable-gpu",
@@ -178,28 +182,40 @@ def test_page_renders_offline(page, server, browser):
     # (Chromium asks for /favicon.ico by itself; the book has none, and that is no error)
     pg.on("response", lambda r: problems.append(f"HTTP {r.status}: {r.url}")
           if r.status >= 400 and not r.url.endswith("/favicon.ico") else None)
+    def wait(what: str, js: str) -> bool:
+        if external:      # a script it needs was blocked: the wait would only time out
+            problems.append(f"not waiting for {what}: the page needed the network")
+            return False
+        try:
+            pg.wait_for_function(js, timeout=TIMEOUT_MS)
+            return True
+        except PlaywrightTimeout:
+            problems.append(f"timed out after {TIMEOUT_MS // 1000} s waiting for {what}")
+            return False
+
+    shot = SHOTS / f"{page.split('/')[-1]}.png"
     try:
         pg.goto(f"{server}/{page}.html", wait_until="load", timeout=TIMEOUT_MS)
         # MathJax (deferred; only on pages with math) typesets once at startup, and its
         # promise resolves when that is done
         if pg.evaluate("() => !!document.querySelector('script[src*=\"mathjax\"]')"):
-            pg.wait_for_function("() => !!(window.MathJax && MathJax.startup)",
-                                 timeout=TIMEOUT_MS)
-            pg.evaluate("() => MathJax.startup.promise.then(() => true)")
+            if wait("MathJax to start", "() => !!(window.MathJax && MathJax.startup)"):
+                pg.evaluate("() => MathJax.startup.promise.then(() => true)")
         if widgets:
-            pg.wait_for_selector(".widget-slider", timeout=TIMEOUT_MS)
-            pg.wait_for_function(
-                "() => [...document.querySelectorAll('.jupyter-widgets img, .widget-output img')]"
-                ".some(i => i.complete && i.naturalWidth > 0)", timeout=TIMEOUT_MS)
-        pg.wait_for_function("() => [...document.images].every(i => i.complete)",
-                             timeout=TIMEOUT_MS)
-        pg.wait_for_load_state("networkidle", timeout=TIMEOUT_MS)
+            wait("a widget slider", "() => !!document.querySelector('.widget-slider')")
+            wait("the widget's first plot",
+                 "() => [...document.querySelectorAll('.jupyter-widgets img, .widget-output img')]"
+                 ".some(i => i.complete && i.naturalWidth > 0)")
+        wait("the images", "() => [...document.images].every(i => i.complete)")
+        try:
+            pg.wait_for_load_state("networkidle", timeout=TIMEOUT_MS)
+        except PlaywrightTimeout:
+            problems.append("the page never went quiet on the network")
         info = pg.evaluate(PROBE)
 
         SHOTS.mkdir(parents=True, exist_ok=True)
-        shot = SHOTS / f"{page.split('/')[-1]}.png"
         pg.screenshot(path=str(shot), full_page=True)
-        if widgets:
+        if widgets and info["sliders"]:
             area = pg.locator(".jupyter-widgets.widget-vbox, .jupyter-widgets").first
             area.scroll_into_view_if_needed()
             area.screenshot(path=str(shot.with_name(f"{shot.stem}-widget.png")))

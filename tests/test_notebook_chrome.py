@@ -1,0 +1,130 @@
+"""tools/notebook_chrome.py: the Colab cell, the run-time line and the figure checks."""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import io
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools"))
+import notebook_chrome as chrome  # noqa: E402
+
+URL = chrome.repository_url()
+PNG = base64.b64encode(b"\x89PNG\r\n\x1a\n").decode()   # content does not matter here
+
+
+def make_notebook(*, alt: str | None = None, caption: bool = True):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("# A chapter\n\nIntroduction.")]
+    nb.cells.append(nbformat.v4.new_code_cell("import numpy as np"))
+    if caption:
+        nb.cells.append(nbformat.v4.new_markdown_cell("**Figure 9.1** — a plot."))
+    plot = nbformat.v4.new_code_cell("plot()", outputs=[nbformat.v4.new_output(
+        "display_data", data={"image/png": PNG, "text/plain": "<Figure>"})])
+    if alt:
+        plot.metadata["mystnb"] = {"image": {"alt": alt}}
+    nb.cells.append(plot)
+    return nb
+
+
+def test_colab_cell_is_added_once_first_among_code_cells_and_hidden():
+    nb = make_notebook()
+    assert chrome.add_colab_cell(nb, URL)
+    assert [c.cell_type for c in nb.cells[:3]] == ["markdown", "code", "code"]
+    cell = nb.cells[1]
+    assert chrome.is_colab_cell(cell) and "remove-cell" in cell.metadata["tags"]
+    assert f"git+{URL}" in cell.source and cell.outputs == []
+    assert not chrome.add_colab_cell(nb, URL)            # idempotent
+    assert sum(chrome.is_colab_cell(c) for c in nb.cells) == 1
+    nbformat.validate(nb)
+
+
+def test_colab_cell_is_updated_and_moved_ahead_of_other_code():
+    nb = make_notebook()
+    chrome.add_colab_cell(nb, "https://example.org/old")
+    cell = nb.cells.pop(1)
+    nb.cells.append(cell)                                 # somebody moved it down
+    assert chrome.add_colab_cell(nb, URL)
+    assert chrome.is_colab_cell(nb.cells[1]) and URL in nb.cells[1].source
+
+
+def test_colab_cell_does_nothing_off_colab(monkeypatch):
+    def forbidden(*args, **kwargs):
+        raise AssertionError("the Colab cell ran a command outside Colab")
+
+    monkeypatch.setattr(subprocess, "run", forbidden)
+    monkeypatch.delitem(sys.modules, "google.colab", raising=False)
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+        exec(compile(chrome.colab_source(URL), "<colab cell>", "exec"), {})
+    assert out.getvalue() == ""
+
+
+def test_repository_url_comes_from_the_book_config():
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    assert URL == config["repository"]["url"].rstrip("/")
+
+
+@pytest.mark.parametrize("seconds, text", [(3.2, "5 s"), (41.0, "45 s"), (60.0, "60 s"),
+                                           (84.1, "90 s"), (118.0, "120 s")])
+def test_runtime_text_rounds_up(seconds, text):
+    assert chrome.runtime_text(seconds, 2) == f"*Runs in about {text} on 2 CPU cores.*"
+
+
+def test_runtime_line_goes_under_the_title_and_is_replaced():
+    nb = make_notebook()
+    assert not chrome.set_runtime_line(nb)                # nothing measured: nothing written
+    nb.metadata["symlab"] = {"run_time_s": 41.0, "run_time_cores": 2}
+    assert chrome.set_runtime_line(nb)
+    assert nb.cells[0].source == ("# A chapter\n\n*Runs in about 45 s on 2 CPU cores.*\n\n"
+                                  "Introduction.")
+    assert not chrome.set_runtime_line(nb)
+    nb.metadata["symlab"]["run_time_s"] = 84.1
+    assert chrome.set_runtime_line(nb)
+    assert nb.cells[0].source.count("Runs in about") == 1 and "90 s" in nb.cells[0].source
+
+
+def test_figures_need_alt_text_and_a_caption():
+    assert len(chrome.figure_problems(make_notebook())) == 1                    # no alt
+    assert chrome.figure_problems(make_notebook(alt="A line plot.")) == []
+    problems = chrome.figure_problems(make_notebook(alt="A line plot.", caption=False))
+    assert len(problems) == 1 and "caption" in problems[0]
+    nb = make_notebook()
+    assert chrome.set_alt(nb, 3, "A line plot.") and not chrome.set_alt(nb, 3, "A line plot.")
+    assert chrome.figure_problems(nb) == []
+    with pytest.raises(SystemExit):
+        chrome.set_alt(nb, 1, "not a figure")
+
+
+def test_command_line_applies_then_check_passes(tmp_path):
+    path = tmp_path / "07_new.ipynb"
+    nbformat.write(make_notebook(alt="A line plot."), path)
+    assert chrome.main([str(path), "--run-time", "30"]) == 0
+    first = path.read_text()
+    assert chrome.main(["--check", str(path)]) == 0
+    assert chrome.main([str(path)]) == 0 and path.read_text() == first     # idempotent
+    nb = nbformat.read(path, as_version=4)
+    assert chrome.is_colab_cell(nb.cells[1]) and "*Runs in about 30 s" in nb.cells[0].source
+
+
+def _toc_notebooks() -> list[Path]:
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    names = [e["file"] for e in toc.get("chapters", []) if "file" in e]
+    return [ROOT / f"{n}.ipynb" for n in names if (ROOT / f"{n}.ipynb").exists()]
+
+
+@pytest.mark.parametrize("path", _toc_notebooks(), ids=lambda p: p.stem)
+def test_book_notebooks_have_their_chrome(path):
+    nb = nbformat.read(path, as_version=4)
+    if not any(chrome.is_colab_cell(c) for c in nb.cells):
+        pytest.skip(f"{path.name}: no Colab cell yet - run tools/notebook_chrome.py on it")
+    problems = chrome.process(path, check=True, do_measure=False, alts={}, url=URL)
+    assert problems == []
