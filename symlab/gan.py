@@ -29,11 +29,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
+from . import _loop
 from ._checks import as_params, as_points
-from ._progress import use_progress as _use_progress
-from .discriminator import EnsembleMLP
 from .spaces import SearchSpace
 
 __all__ = ["SymmetryGAN", "Discovery", "History"]
@@ -111,26 +109,6 @@ class Discovery:
     def __repr__(self) -> str:
         return (f"Discovery({self.runs} runs on {type(self.space).__name__}, "
                 f"{int(self.failed.sum())} failed, {self.seconds:.1f} s)")
-
-
-class _Adam:
-    """Adam (Kingma & Ba) on one ``[K, …]`` tensor — the generator's parameters or the flat
-    parameters of the discriminator ensemble — without torch.optim's per-call overhead,
-    which costs more than the update itself at these sizes."""
-
-    def __init__(self, param: torch.Tensor, eps: float, betas=(0.9, 0.999)):
-        self.param, self.eps, (self.b1, self.b2) = param, float(eps), betas
-        self.m = torch.zeros_like(param)
-        self.v = torch.zeros_like(param)
-        self.t = 0
-
-    @torch.no_grad()
-    def step(self, grad: torch.Tensor, lr: float) -> None:
-        self.t += 1
-        self.m.mul_(self.b1).add_(grad, alpha=1 - self.b1)
-        self.v.mul_(self.b2).addcmul_(grad, grad, value=1 - self.b2)
-        denom = (self.v / (1 - self.b2**self.t)).sqrt_().add_(self.eps)
-        self.param.addcdiv_(self.m, denom, value=-lr / (1 - self.b1**self.t))
 
 
 class _Standardised:
@@ -323,133 +301,53 @@ class SymmetryGAN:
         gen = torch.Generator()
         gen.manual_seed(int(seed))
         p0 = self._init_params(runs, init, seed)
-        K, n = p0.shape[0], self.space.dim
+        n = self.space.dim
         draw, centre, scale = self._sampler(data, gen)
 
         std = _Standardised(self.space, centre.cpu(), scale, gain=self.lr_shift / self.lr_g)
         theta = std.to_train(p0).to(self.device).requires_grad_(True)
-        disc = EnsembleMLP(K, n, self.hidden, seed=int(seed) + 1).to(self.device)
-        opt_g = _Adam(theta, eps=self.eps_g)
-        opt_d = _Adam(disc.flat.data, eps=1e-7)  # Keras' Adam ε
-        failed = torch.zeros(K, dtype=torch.bool, device=self.device)
-        revived = torch.zeros(K, dtype=torch.int64, device=self.device)
-        last_good = theta.detach().clone()
-        tail_start = self.steps - int(round(self.average * self.steps)) + 1
-        tail_sum = torch.zeros_like(last_good, dtype=torch.float64)
+        maps = {}
 
-        every = max(1, self.steps // 200) if record_every is None else int(record_every)
-        rec_steps, rec_params, rec_d, rec_g = [0], [p0.numpy().copy()], [], []
-        acc_d = torch.zeros(K, device=self.device)
-        acc_g = torch.zeros(K, device=self.device)
-        acc_n = 0
+        def fake(theta, z_src, frac):  # g(z) = M z + u for each run's map
+            maps["M"], maps["u"] = M, u = std.maps(theta)
+            return std.apply(M, u, z_src)
 
-        half = self.batch_size // 2
-        B = self.batch_size
-        # d/dl of softplus(−l) on real rows is sigmoid(l) − 1, of softplus(l) on fake rows sigmoid(l)
-        shift_d = torch.cat([torch.full((half,), -1.0), torch.zeros(B - half)]).to(self.device)
-
-        bar = None
-        if _use_progress(progress):
-            from tqdm.auto import tqdm
-            bar = tqdm(total=self.steps, desc=f"SymmetryGAN ×{K}", delay=2.0, leave=False)
-
-        for step in range(1, self.steps + 1):
-            frac = (step - 1) / max(1, self.steps - 1)
-            decay = self.lr_floor + (1 - self.lr_floor) * 0.5 * (1 + math.cos(math.pi * frac))
-
-            z = (draw(K, B) - centre) / scale  # [K, B, n] in standardised units
-            z_real, z_src = z[:, :half], z[:, half:]
-            alive = (~failed).to(z.dtype)[:, None]
-
-            # One discriminator pass over (x, g(x')) serves both players (simultaneous
-            # gradient steps): d descends Eq. (13) with labels x → 1, g(x') → 0, and g
-            # descends its objective through d's input gradient on the transformed half.
-            M, u = std.maps(theta)
-            gz = std.apply(M, u, z_src)  # [K, half, n], differentiable in θ
-            with torch.no_grad():
-                logits, ws = disc.forward_cached(torch.cat([z_real, gz.detach()], 1))
-                l_fake = logits[:, half:]
-                dl = (torch.sigmoid(logits) + shift_d) * (alive / half)
-                d_loss = F.softplus(-logits[:, :half]).mean(1) + F.softplus(l_fake).mean(1)
-                if self.objective == "non-saturating":  # minimise softplus(−l) = −log d(g x)
-                    g_obj = F.softplus(-l_fake).mean(1)
-                    dl_g = (torch.sigmoid(l_fake) - 1.0) * (alive / half)
-                else:  # minimise −softplus(l) = log(1 − d(g x)), i.e. maximise Eq. (13)
-                    g_obj = -F.softplus(l_fake).mean(1)
-                    dl_g = -torch.sigmoid(l_fake) * (alive / half)
-                _, dgz = disc.backward_cached(dl_g, ws, param_grads=False, input_grad=True,
-                                              rows=slice(half, None))
-                grad_d, _ = disc.backward_cached(dl, ws, param_grads=True)
-                # A discriminator whose ReLUs all died outputs a constant and passes no
-                # gradient: its run would freeze wherever it is. Give it fresh weights.
-                dead = (dgz.abs().amax(dim=(1, 2)) == 0) & ~failed
-            opt_d.step(grad_d, self.lr_d * decay)
-            if dead.any():
-                disc.reinitialise(dead)
-                disc.set_rows(opt_d.m, dead)
-                disc.set_rows(opt_d.v, dead)
-                revived += dead.to(revived.dtype)
-            z_gen = z_src
-            surrogate = (gz * dgz).sum()
+        def penalties(z_src):  # Eqs. (18) and (41), on the same maps and events
+            M, u = maps["M"], maps["u"]
+            terms = []
             if self.cyclic is not None:
-                y = z_gen
+                y = z_src
                 for _ in range(self.cyclic):
                     y = std.apply(M, u, y)
-                cyc = (y - z_gen).pow(2).sum(-1).mean(1)
-                surrogate = surrogate + self.alpha * (cyc * alive[:, 0]).sum()
-                g_obj = g_obj + self.alpha * cyc.detach()
+                terms.append((self.alpha, (y - z_src).pow(2).sum(-1).mean(1)))
             if self.commutator is not None:
-                com = _commutator_penalty(M, u, z_gen)
-                surrogate = surrogate + self.commutator * (com * alive[:, 0]).sum()
-                g_obj = g_obj + self.commutator * com.detach()
-            theta.grad = None
-            surrogate.backward()
-            opt_g.step(theta.grad, self.lr_g * decay)
+                terms.append((self.commutator, _commutator_penalty(M, u, z_src)))
+            return terms
 
-            # --- divergence bookkeeping: a run with a non-finite value stops, others go on
-            with torch.no_grad():
-                bad = ~torch.isfinite(theta).all(1) | ~torch.isfinite(d_loss) | ~torch.isfinite(g_obj)
-                if bad.any():
-                    failed |= bad
-                    theta[failed] = last_good[failed]
-                    disc.flat.data.nan_to_num_(nan=0.0, posinf=0.0, neginf=0.0)
-                last_good.copy_(theta)
-                if step >= tail_start:
-                    tail_sum += theta.detach()
-                acc_d += torch.nan_to_num(d_loss, nan=0.0)
-                acc_g += torch.nan_to_num(g_obj, nan=0.0)
-                acc_n += 1
-            if every and (step % every == 0 or step == self.steps):
-                rec_steps.append(step)
-                rec_params.append(std.to_space(theta).cpu().numpy())
-                rec_d.append((acc_d / acc_n).cpu().numpy())
-                rec_g.append((acc_g / acc_n).cpu().numpy())
-                acc_d.zero_()
-                acc_g.zero_()
-                acc_n = 0
-            if bar is not None:
-                bar.update(1)
-        if bar is not None:
-            bar.close()
+        every = max(1, self.steps // 200) if record_every is None else int(record_every)
+        sched = _loop.Schedule(steps=self.steps, batch_size=self.batch_size, lr_g=self.lr_g,
+                               lr_d=self.lr_d, hidden=self.hidden, lr_floor=self.lr_floor,
+                               average=self.average, eps_g=self.eps_g, seed=int(seed),
+                               objective=self.objective)
+        out = _loop.train(draw, centre, scale, n, theta, fake, sched, penalties=penalties,
+                          record=lambda th: std.to_space(th).cpu().numpy(),
+                          first_record=p0.numpy().copy(), every=every, progress=progress,
+                          desc="SymmetryGAN")
 
-        n_tail = self.steps - tail_start + 1
-        final = std.to_space(tail_sum / n_tail if n_tail > 0 else theta).cpu()
+        final = std.to_space(out.final).cpu()
         with torch.no_grad():
             M = self.space.matrix(final).numpy()
             V = self.space.shift(final).numpy()
         history = None
         if every:
-            d_hist = np.stack([np.full(K, np.nan)] + rec_d) if rec_d else np.zeros((1, K))
-            g_hist = np.stack([np.full(K, np.nan)] + rec_g) if rec_g else np.zeros((1, K))
-            history = History(steps=np.asarray(rec_steps), params=np.stack(rec_params),
-                              d_loss=d_hist, g_loss=g_hist)
+            history = History(steps=out.steps, params=np.stack(out.records),
+                              d_loss=out.d_loss, g_loss=out.g_loss)
         config = dict(steps=self.steps, batch_size=self.batch_size, lr_g=self.lr_g, lr_d=self.lr_d,
                       hidden=self.hidden, objective=self.objective, cyclic=self.cyclic,
                       alpha=self.alpha, commutator=self.commutator, seed=seed, scale=scale)
         return Discovery(space=self.space, init_params=p0.numpy(), params=final.numpy(),
-                         matrices=M, shifts=V, failed=failed.cpu().numpy(),
-                         revived=revived.cpu().numpy(), history=history,
-                         seconds=time.perf_counter() - t0, config=config)
+                         matrices=M, shifts=V, failed=out.failed, revived=out.revived,
+                         history=history, seconds=time.perf_counter() - t0, config=config)
 
 
 def _commutator_penalty(M: torch.Tensor, u: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
