@@ -93,7 +93,7 @@ chromium-check:
 			"(Debian/Ubuntu), or pass CHROMIUM=/path/to/chrome"; exit 1; fi
 
 test-browser: chromium-check build
-	CHROMIUM=$(CHROMIUM) $(BIN)/pytest tests/test_browser.py -q -p no:cacheprovider --tb=short
+	CHROMIUM=$(CHROMIUM) $(BIN)/pytest tests/test_browser.py -v -s -p no:cacheprovider --tb=short
 
 execute: install
 	SYMLAB_PROGRESS=0 $(BIN)/python tools/execute_notebooks.py $(NB)

@@ -248,7 +248,7 @@ def test_page_renders_offline(page, server, browser):
         problems.append(f"{len(external)} request(s) to the network blocked: {external[:5]}")
 
     n_img = len(info["imgs"])
-    print(f"{page}: {info['typeset']} formulas typeset, {n_img} image(s) loaded, "
+    print(f"\n    {info['typeset']} formulas typeset, {n_img} image(s) loaded, "
           f"{'widgets rendered, ' if widgets else ''}screenshot {os.path.relpath(shot, ROOT)}"
-          if not problems else f"{page}: {len(problems)} problem(s)")
+          if not problems else f"\n    {len(problems)} problem(s)", end=" ")
     assert not problems, f"{page}:\n  " + "\n  ".join(problems)
