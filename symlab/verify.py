@@ -10,7 +10,9 @@ give a calibrated test: under the null hypothesis "``g`` is a symmetry" the AUC 
 Mann–Whitney statistic with known standard deviation σ₀.
 
 :func:`azimuthal_kl` is the check of Fig. 15: the KL divergence between the histograms of
-the azimuthal angle ``φ = atan2(p_y, p_x)`` of each particle before and after the map.
+the azimuthal angle ``φ = atan2(p_y, p_x)`` of each particle before and after the map (one
+sample or a stack of ``K`` transformed samples at once); :func:`azimuthal_kl_floor` gives its
+finite-sample floor, the KL between two exactly uniform samples of the same sizes.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ import torch.nn.functional as F
 from ._checks import as_points
 from .discriminator import EnsembleMLP
 
-__all__ = ["PosthocResult", "posthoc", "roc_auc", "azimuthal_kl"]
+__all__ = ["PosthocResult", "posthoc", "roc_auc", "azimuthal_kl", "azimuthal_kl_floor"]
 
 LN2 = math.log(2.0)
 
@@ -247,6 +249,32 @@ def posthoc(data, matrix, shift=None, seed: int = 0, n: int = 20_000, hidden=(32
 
 
 # ----------------------------------------------------------------------------- azimuthal KL
+def _phi_counts(pts: np.ndarray, bins: int) -> np.ndarray:
+    """Histogram counts of ``φ = atan2(p_y, p_x)`` per particle: ``[..., N, 2k] -> [..., k, bins]``.
+
+    The bins split ``[−π, π)`` evenly (φ = π is folded to −π), as ``np.histogram`` with edges
+    ``linspace(−π, π, bins + 1)`` would (up to floating-point ties at interior edges).
+    """
+    phi = np.arctan2(pts[..., 1::2], pts[..., 0::2])          # [..., N, k]
+    idx = np.floor((phi + math.pi) * (bins / (2.0 * math.pi))).astype(np.int64)
+    idx = np.where(idx >= bins, idx - bins, idx)               # φ = π (and round-up) -> first bin
+    idx = np.clip(idx, 0, bins - 1)
+    idx = np.moveaxis(idx, -2, -1)                             # [..., k, N]
+    lead = idx.shape[:-1]
+    flat = idx.reshape(-1, idx.shape[-1]) + bins * np.arange(int(np.prod(lead)))[:, None]
+    counts = np.bincount(flat.ravel(), minlength=bins * flat.shape[0]).astype(np.float64)
+    return counts.reshape(*lead, bins)
+
+
+def _kl_from_counts(cx: np.ndarray, cy: np.ndarray) -> np.ndarray:
+    """``KL(P_x ‖ P_y)`` of normalised count arrays along the last axis (0 where ``P_x = 0``)."""
+    px = cx / cx.sum(axis=-1, keepdims=True)
+    py = cy / cy.sum(axis=-1, keepdims=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = np.where(px > 0, px * (np.log(px) - np.log(py)), 0.0)
+    return terms.sum(axis=-1)
+
+
 def azimuthal_kl(x, y, bins: int = 100) -> np.ndarray:
     """KL divergence of the azimuthal-angle histograms of ``x`` and ``y``, per particle (Fig. 15).
 
@@ -259,34 +287,58 @@ def azimuthal_kl(x, y, bins: int = 100) -> np.ndarray:
 
     Args:
         x: ``[N, 2k]`` original points.
-        y: ``[M, 2k]`` transformed points (``M`` may differ from ``N``).
+        y: ``[M, 2k]`` transformed points (``M`` may differ from ``N``), or ``[K, M, 2k]``:
+            ``K`` transformed samples at once (e.g. ``x_b @ matrices.transpose(0, 2, 1)`` for
+            ``K`` learned maps), each compared with ``x``.
         bins: number of φ bins (the original study used 1000 with ~10⁶ events).
 
     Returns:
-        ``np.ndarray [k]``.
+        ``np.ndarray [k]`` (or ``[K, k]`` for a stack of samples ``y``).
     """
     if int(bins) < 1:
         raise ValueError(f"bins must be a positive integer; got {bins}")
+    bins = int(bins)
     xs = as_points(x, name="x", min_points=1, dtype=torch.float64).numpy()
-    ys = as_points(y, name="y", min_points=1, dtype=torch.float64).numpy()
     if xs.shape[1] % 2:
         raise ValueError(f"x has {xs.shape[1]} columns; azimuthal_kl needs an even number, "
                          f"read as (px, py) pairs")
-    if ys.shape[1] != xs.shape[1]:
-        raise ValueError(f"x has {xs.shape[1]} columns but y has {ys.shape[1]}: pass the same "
+    stacked = np.ndim(y) == 3
+    if stacked:
+        ys = np.asarray(y.detach().cpu() if isinstance(y, torch.Tensor) else y, dtype=np.float64)
+        if 0 in ys.shape[:2]:
+            raise ValueError(f"y is empty (shape {ys.shape}): pass [K, M, 2k] with K, M >= 1")
+        if not np.isfinite(ys).all():
+            raise ValueError("y contains NaN or inf; drop the failed maps or fix the points first")
+    else:
+        ys = as_points(y, name="y", min_points=1, dtype=torch.float64).numpy()
+    if ys.shape[-1] != xs.shape[1]:
+        raise ValueError(f"x has {xs.shape[1]} columns but y has {ys.shape[-1]}: pass the same "
                          f"(px, py) pairs before and after the map")
-    edges = np.linspace(-math.pi, math.pi, int(bins) + 1)
+    cx = _phi_counts(xs, bins)                                   # [k, bins]
+    cy = _phi_counts(ys, bins)                                   # [k, bins] or [K, k, bins]
+    return _kl_from_counts(np.broadcast_to(cx, cy.shape), cy)
 
-    def hist(pts, j):
-        phi = np.arctan2(pts[:, 2 * j + 1], pts[:, 2 * j])
-        phi = np.where(phi >= math.pi, phi - 2 * math.pi, phi)
-        counts = np.histogram(phi, bins=edges)[0].astype(np.float64)
-        return counts / counts.sum()
 
-    out = np.empty(xs.shape[1] // 2)
-    for j in range(len(out)):
-        px, py = hist(xs, j), hist(ys, j)
-        filled = px > 0
-        with np.errstate(divide="ignore"):
-            out[j] = float(np.sum(px[filled] * (np.log(px[filled]) - np.log(py[filled]))))
-    return out
+def azimuthal_kl_floor(n_x: int, n_y: int, bins: int = 100, trials: int = 128,
+                       seed: int = 0) -> np.ndarray:
+    """The finite-sample floor of :func:`azimuthal_kl`: KL between two exactly uniform samples.
+
+    Draws ``trials`` pairs of independent samples of ``φ ~ U[−π, π)`` with ``n_x`` and ``n_y``
+    points and returns the KL divergence of their histograms (same ``bins`` as
+    :func:`azimuthal_kl`). This is what an exact symmetry of data with uniform azimuths would
+    give, compared on disjoint samples of these sizes (the "irreducible noise" of Fig. 15); its
+    mean is close to ``(bins − 1) (1/n_x + 1/n_y) / 2``.
+
+    Returns:
+        ``np.ndarray [trials]``.
+    """
+    if int(n_x) < 1 or int(n_y) < 1 or int(trials) < 1 or int(bins) < 1:
+        raise ValueError(f"n_x, n_y, trials and bins must be positive integers; got "
+                         f"n_x={n_x}, n_y={n_y}, trials={trials}, bins={bins}")
+    rng = np.random.default_rng(int(seed))
+    bins, trials = int(bins), int(trials)
+
+    def counts(n):  # multinomial bin counts of n uniform angles: the same law as histogramming them
+        return rng.multinomial(int(n), np.full(bins, 1.0 / bins), size=trials).astype(np.float64)
+
+    return _kl_from_counts(counts(n_x), counts(n_y))

@@ -167,3 +167,66 @@ def test_azimuthal_kl_bad_inputs():
         verify.azimuthal_kl(np.ones((2, 2, 4)), x)
     with pytest.raises(ValueError, match="bins"):
         verify.azimuthal_kl(x, x, bins=0)
+
+
+def test_azimuthal_kl_stack_matches_one_at_a_time():
+    x = _dijet_like(4000, 3)
+    rng = np.random.default_rng(4)
+    mats = []
+    for t in rng.uniform(0, 2 * np.pi, 3):
+        c, s = np.cos(t), np.sin(t)
+        mats.append(np.kron(np.eye(2), [[c, s], [-s, c]]))      # joint rotations
+    mats.append(np.diag([1.0, 1.0, 0.2, 5.0]))                   # distorts jet 2 only
+    y = x @ np.transpose(mats, (0, 2, 1))                        # [K, N, 4]
+    stacked = verify.azimuthal_kl(x, y, bins=40)
+    assert stacked.shape == (4, 2)
+    for k in range(4):
+        np.testing.assert_allclose(stacked[k], verify.azimuthal_kl(x, y[k], bins=40), rtol=1e-12, atol=0)
+    assert stacked[3, 0] == 0.0 and stacked[3, 1] > 0.05
+    np.testing.assert_allclose(verify.azimuthal_kl(x, torch.as_tensor(y), bins=40), stacked)
+
+
+def test_azimuthal_kl_bins_match_numpy_histogram():
+    """Points exactly at -pi and at pi both land in the first bin, as documented."""
+    phi = np.array([-np.pi, np.pi, 0.0, 1.0, -2.0, 3.0])
+    x = np.c_[np.cos(phi), np.sin(phi)]
+    x[1] = [-1.0, 0.0]                                           # atan2(0, -1) = +pi exactly
+    y = np.c_[np.cos(phi + 0.3), np.sin(phi + 0.3)]
+    edges = np.linspace(-np.pi, np.pi, 9)
+
+    def hist(p):
+        a = np.arctan2(p[:, 1], p[:, 0])
+        return np.histogram(np.where(a >= np.pi, a - 2 * np.pi, a), edges)[0]
+
+    px, py = hist(x) / 6, hist(y) / 6
+    m = px > 0
+    with np.errstate(divide="ignore"):
+        expected = np.sum(px[m] * np.log(px[m] / py[m]))
+    assert verify.azimuthal_kl(x, y, bins=8)[0] == pytest.approx(expected, rel=1e-12)
+
+
+def test_azimuthal_kl_floor_mean_and_determinism():
+    floor = verify.azimuthal_kl_floor(20_000, 20_000, bins=50, trials=400, seed=1)
+    assert floor.shape == (400,) and np.all(floor > 0)
+    expected = (50 - 1) * (1 / 20_000 + 1 / 20_000) / 2      # chi-square asymptotics
+    assert floor.mean() == pytest.approx(expected, rel=0.1)
+    np.testing.assert_array_equal(floor, verify.azimuthal_kl_floor(20_000, 20_000, bins=50, trials=400, seed=1))
+    # the same law as histogramming two uniform samples
+    rng = np.random.default_rng(7)
+    direct = [verify.azimuthal_kl(np.c_[np.cos(a), np.sin(a)], np.c_[np.cos(b), np.sin(b)], bins=50)[0]
+              for a, b in rng.uniform(-np.pi, np.pi, (200, 2, 20_000))]
+    assert np.mean(direct) == pytest.approx(floor.mean(), rel=0.1)
+
+
+def test_azimuthal_kl_stack_and_floor_bad_inputs():
+    x = np.ones((10, 4))
+    with pytest.raises(ValueError, match="NaN"):
+        verify.azimuthal_kl(x, np.full((2, 10, 4), np.nan))
+    with pytest.raises(ValueError, match="empty"):
+        verify.azimuthal_kl(x, np.ones((0, 10, 4)))
+    with pytest.raises(ValueError, match="columns"):
+        verify.azimuthal_kl(x, np.ones((2, 10, 2)))
+    with pytest.raises(ValueError, match="positive"):
+        verify.azimuthal_kl_floor(0, 10)
+    with pytest.raises(ValueError, match="positive"):
+        verify.azimuthal_kl_floor(10, 10, trials=0)
