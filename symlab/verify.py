@@ -11,7 +11,7 @@ Mann–Whitney statistic with known standard deviation σ₀.
 
 :func:`azimuthal_kl` is the check of Fig. 15: the KL divergence between the histograms of
 the azimuthal angle ``φ = atan2(p_y, p_x)`` of each particle before and after the map (one
-sample or a stack of ``K`` transformed samples at once); ``azimuthal_kl_floor`` gives its
+sample or a stack of ``K`` transformed samples at once); :func:`azimuthal_kl_floor` gives its
 finite-sample floor, the KL between two exactly uniform samples of the same sizes.
 """
 
