@@ -128,3 +128,17 @@ def test_book_notebooks_have_their_chrome(path):
         pytest.skip(f"{path.name}: no Colab cell yet - run tools/notebook_chrome.py on it")
     problems = chrome.process(path, check=True, do_measure=False, alts={}, url=URL)
     assert problems == []
+
+
+def test_tagged_multiline_equations_are_noted_and_fixed_on_request(capsys):
+    source = ("Text.\n\n$$\nM = \\begin{bmatrix} 1 & 0\\\\ 0 & 1\\end{bmatrix}. \\tag{24}\n$$\n\n"
+              "$$\na = b. \\tag{25}\n$$\n")          # one line: Sphinx does not wrap it
+    nb = make_notebook(alt="A line plot.")
+    nb.cells.insert(1, nbformat.v4.new_markdown_cell(source))
+    notes = chrome.math_notes(nb)
+    assert len(notes) == 1 and "(24)" in notes[0]
+    assert chrome.fix_tagged_equations(nb) == 1
+    fixed = nb.cells[1].source
+    assert "\\begin{equation}\nM = " in fixed and "\\tag{24}\n\\end{equation}" in fixed
+    assert "$$\na = b. \\tag{25}\n$$" in fixed
+    assert chrome.math_notes(nb) == [] and chrome.fix_tagged_equations(nb) == 0

@@ -29,6 +29,12 @@ and never re-executes the stored outputs (nbval keeps passing):
    sets the alt text of code cell number CELL (0-based index among *all* cells, counted with
    the Colab cell in place, as the report prints it).
 
+4. **Tagged equations.** Sphinx wraps a multi-line ``$$ … $$`` block (one with ``\\\\``,
+   e.g. inside a matrix) in a ``split`` environment, where MathJax refuses ``\\tag{N}``
+   ("\\tag not allowed in split environment"). The tool notes such blocks; ``--fix-math``
+   rewrites them as ``\\begin{equation} … \\end{equation}`` (myst's amsmath extension
+   renders that as it is). Notes do not change the exit status.
+
 Exit status: 0 when every notebook is complete; 1 when something is missing (alt text,
 caption, run time) or, with ``--check``, when a notebook would change.
 """
@@ -170,6 +176,40 @@ def run_time_estimate(wall: float, cpu: float) -> float:
     return min(wall, cpu) if cpu > 0 else wall
 
 
+TAGGED_SPLIT = re.compile(r"^\$\$\n(?P<body>(?:(?!^\$\$).)*?\\tag\{[^}]*\}(?:(?!^\$\$).)*?)\n\$\$$",
+                          re.MULTILINE | re.DOTALL)
+
+
+def tagged_split_blocks(source: str) -> list[re.Match]:
+    """``$$ … $$`` blocks with a ``\\tag`` and a line break ``\\\\``: TeX errors in the book."""
+    return [m for m in TAGGED_SPLIT.finditer(source) if "\\\\" in m.group("body")]
+
+
+def fix_tagged_equations(nb) -> int:
+    """Rewrite those blocks as equation environments; return how many."""
+    count = 0
+    for cell in nb.cells:
+        if cell.cell_type != "markdown":
+            continue
+        blocks = tagged_split_blocks(cell.source)
+        for m in reversed(blocks):
+            cell.source = (cell.source[:m.start()] + "\\begin{equation}\n" + m.group("body")
+                           + "\n\\end{equation}" + cell.source[m.end():])
+        count += len(blocks)
+    return count
+
+
+def math_notes(nb) -> list[str]:
+    notes = []
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type == "markdown":
+            for m in tagged_split_blocks(cell.source):
+                tag = re.search(r"\\tag\{([^}]*)\}", m.group("body")).group(1)
+                notes.append(f"note: cell {i}: equation ({tag}) has \\tag and a line break "
+                             "inside $$ - a TeX error in the book (fix: --fix-math)")
+    return notes
+
+
 def image_cells(nb) -> list[int]:
     return [i for i, c in enumerate(nb.cells) if c.cell_type == "code"
             and any(k.startswith("image/") for o in c.get("outputs", [])
@@ -212,7 +252,7 @@ def set_alt(nb, index: int, text: str) -> bool:
 
 
 def process(path: Path, *, check: bool, do_measure: bool, alts: dict[int, str],
-            url: str, run_time: float | None = None) -> list[str]:
+            url: str, run_time: float | None = None, fix_math: bool = False) -> list[str]:
     """Apply (or, with check, verify) the chrome of one notebook; return its problems."""
     import nbformat
 
@@ -230,6 +270,10 @@ def process(path: Path, *, check: bool, do_measure: bool, alts: dict[int, str],
     for index, alt in alts.items():
         set_alt(nb, index, alt)
     set_runtime_line(nb)
+    if fix_math and not check:
+        fix_tagged_equations(nb)
+    for note in math_notes(nb):
+        print(f"{path}: {note}")
     problems = figure_problems(nb)
     if "run_time_s" not in nb.metadata.get("symlab", {}):
         problems.append("no measured run time (run with --measure)")
@@ -251,6 +295,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="execute a copy and store the run time first")
     parser.add_argument("--run-time", type=float, metavar="SECONDS",
                         help="record a run time measured elsewhere (one notebook)")
+    parser.add_argument("--fix-math", action="store_true",
+                        help="rewrite tagged multi-line $$ blocks as equation environments")
     parser.add_argument("--alt", action="append", default=[], metavar="CELL=TEXT",
                         help="set the alt text of the figure in cell CELL (one notebook)")
     args = parser.parse_args(argv)
@@ -266,7 +312,7 @@ def main(argv: list[str] | None = None) -> int:
     failed = False
     for path in args.notebooks:
         problems = process(path, check=args.check, do_measure=args.measure, alts=alts, url=url,
-                           run_time=args.run_time)
+                           run_time=args.run_time, fix_math=args.fix_math)
         for problem in problems:
             print(f"{path}: {problem}")
         failed |= bool(problems)
