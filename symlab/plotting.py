@@ -26,7 +26,7 @@ import contextlib
 from collections.abc import Iterator
 from typing import Any
 
-# matplotlib's "tab10" colours, in its order (C0, C1, …)
+#: The colour cycle, matplotlib's "tab10" colours in its order (C0, C1, …).
 CYCLE: tuple[str, ...] = (
     "#1f77b4",  # blue
     "#ff7f0e",  # orange
@@ -40,7 +40,7 @@ CYCLE: tuple[str, ...] = (
     "#17becf",  # cyan
 )
 
-# what a colour means in the book's figures
+#: What a colour means in the book's figures.
 ROLES: dict[str, str] = {
     "data": CYCLE[0],           # the sample {x_i}
     "transformed": CYCLE[1],    # g(x_i)
@@ -52,7 +52,7 @@ ROLES: dict[str, str] = {
     "reference": CYCLE[7],      # guides: the identity, 2 log 2 lines, barriers
 }
 
-# marker conventions for runs and exact symmetries on parameter planes
+#: Marker conventions for runs and exact symmetries on parameter planes.
 MARKERS: dict[str, dict[str, Any]] = {
     "start": {"marker": "o", "s": 12, "color": ROLES["start"], "zorder": 3},
     "end": {"marker": "x", "s": 18, "color": ROLES["end"], "linewidths": 1.2, "zorder": 4},
@@ -60,7 +60,8 @@ MARKERS: dict[str, dict[str, Any]] = {
                  "linewidths": 0.8, "zorder": 5},
 }
 
-LANDSCAPE_CMAP = "viridis"   # loss landscapes, shifted so that 2 log 2 is 0 (bright = high)
+#: Colour map of loss landscapes, shifted so that 2 log 2 is 0 (bright = high).
+LANDSCAPE_CMAP = "viridis"
 
 RC: dict[str, Any] = {
     "figure.dpi": 80,
