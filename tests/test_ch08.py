@@ -5,21 +5,12 @@ import math
 
 import numpy as np
 import pytest
+from groups import refl, rot
 
 import symlab as sl
 from symlab import infer
 
 MAX_LOSS = sl.landscape.MAX_LOSS
-
-
-def rot(a):
-    c, s = np.cos(a), np.sin(a)
-    return np.stack([np.stack([c, s], -1), np.stack([-s, c], -1)], -2)
-
-
-def refl(a):
-    c, s = np.cos(a), np.sin(a)
-    return np.stack([np.stack([c, s], -1), np.stack([s, -c], -1)], -2)
 
 
 D8_ANGLES = 2 * np.pi * np.arange(8) / 8

@@ -7,6 +7,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 import torch
+from groups import JJ, J, refl, rot
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -14,19 +15,6 @@ import symlab as sl
 from symlab import infer, paper, spaces
 
 MAX_LOSS = sl.landscape.MAX_LOSS
-J = np.array([[0.0, 1.0], [-1.0, 0.0]])
-JJ = np.block([[J, np.zeros((2, 2))], [np.zeros((2, 2)), J]])
-
-
-def rot(a):
-    """The paper's rotation [[cos, sin], [−sin, cos]] = exp(a J): [...] -> [..., 2, 2]."""
-    c, s = np.cos(a), np.sin(a)
-    return np.stack([np.stack([c, s], -1), np.stack([-s, c], -1)], -2)
-
-
-def refl(a):
-    c, s = np.cos(a), np.sin(a)
-    return np.stack([np.stack([c, s], -1), np.stack([s, -c], -1)], -2)
 
 
 def noisy(M, sigma=0.01, seed=0):

@@ -74,7 +74,7 @@ def colab_source(url: str) -> str:
         f'                    "git+{url}"], check=True)\n'
         "    from google.colab import output\n"
         "\n"
-        "    output.enable_custom_widget_manager()  # ipywidgets 8 controls in Colab\n"
+        "    output.enable_custom_widget_manager()  # interactive controls in Colab\n"
     )
 
 
