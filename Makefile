@@ -17,6 +17,8 @@
 PY ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
 VENV ?= .venv
 BIN := $(VENV)/bin
+# `python -m pytest` puts the repository root on sys.path, so tests import the `tools` package.
+PYTEST := $(BIN)/python -m pytest
 STAMP := $(VENV)/.installed
 # torch is pinned in requirements.txt to a CPU build (torch==2.13.0); an unpinned torch
 # would pull a multi-GB CUDA build.
@@ -51,11 +53,14 @@ $(STAMP): requirements.txt pyproject.toml | $(BIN)/python
 # MathJax, require.js and the Jupyter widgets HTML manager, pinned, into _vendor/static
 # (never committed); without npm it says so in one line and the pages use the CDN.
 vendor: install
-	@$(BIN)/python tools/vendor_assets.py
+	@$(BIN)/python -m tools.vendor_assets
 
 book: install vendor
 	$(BIN)/jupyter-book build . $(JB_FLAGS)
 	@echo "Book: _build/html/index.html"
+
+# `make test` builds the book under this name.
+build: book
 
 test: install lint unit nbval build student-check
 
@@ -63,7 +68,7 @@ lint: install
 	$(BIN)/ruff check .
 
 unit: install
-	SYMLAB_PROGRESS=0 $(BIN)/pytest tests -q -p no:cacheprovider \
+	SYMLAB_PROGRESS=0 $(PYTEST) tests -q -p no:cacheprovider \
 		--ignore=tests/test_student_edition.py --ignore=tests/test_browser.py
 
 # Notebooks are stored with matplotlib's inline backend (figures become display outputs);
@@ -73,18 +78,15 @@ nbval: install
 ifeq ($(strip $(ALL_NOTEBOOKS)),)
 	@echo "nbval: no notebooks under book/, skipping"
 else
-	SYMLAB_PROGRESS=0 MPLBACKEND=$(INLINE_BACKEND) $(BIN)/pytest $(NBVAL_FLAGS) book/
+	SYMLAB_PROGRESS=0 MPLBACKEND=$(INLINE_BACKEND) $(PYTEST) $(NBVAL_FLAGS) book/
 endif
-
-build: install vendor
-	$(BIN)/jupyter-book build . $(JB_FLAGS)
 
 # The student edition: the same book with every exercise solution removed.
 student: install vendor
-	$(BIN)/python tools/student_edition.py
+	$(BIN)/python -m tools.student_edition
 
 student-check: build student
-	$(BIN)/pytest tests/test_student_edition.py -q -p no:cacheprovider
+	$(PYTEST) tests/test_student_edition.py -q -p no:cacheprovider
 
 # Checked before the build, so a machine without Chromium fails fast with the fix.
 chromium-check:
@@ -93,10 +95,10 @@ chromium-check:
 			"(Debian/Ubuntu), or pass CHROMIUM=/path/to/chrome"; exit 1; fi
 
 test-browser: chromium-check build
-	CHROMIUM=$(CHROMIUM) $(BIN)/pytest tests/test_browser.py -v -s -p no:cacheprovider --tb=short
+	CHROMIUM=$(CHROMIUM) $(PYTEST) tests/test_browser.py -v -s -p no:cacheprovider --tb=short
 
 execute: install
-	SYMLAB_PROGRESS=0 $(BIN)/python tools/execute_notebooks.py $(NB)
+	SYMLAB_PROGRESS=0 $(BIN)/python -m tools.execute_notebooks $(NB)
 
 bench: install
 	$(BIN)/python -m symlab.bench

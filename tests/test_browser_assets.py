@@ -1,23 +1,33 @@
 """The offline assets of the HTML book: tools/vendor_assets.py and book/_ext/page_assets.py.
 
-(The browser test itself, tests/test_browser.py, runs through `make test-browser`.)
+(The browser test itself, tests/test_browser.py, runs through `make test-browser`.) Run from
+the repository root (``python -m pytest``, as the Makefile does), so ``tools`` imports.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
-import sys
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 from sphinx.builders.html._assets import _JavaScript
 
+from tools import vendor_assets
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tools"))
-sys.path.insert(0, str(ROOT / "book" / "_ext"))
-import page_assets  # noqa: E402
-import vendor_assets  # noqa: E402
+
+
+def _load_extension(name: str):
+    """A module of book/_ext (Sphinx loads it from there; it is no package)."""
+    spec = importlib.util.spec_from_file_location(name, ROOT / "book" / "_ext" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+page_assets = _load_extension("page_assets")
 
 DEFAULT_MATHJAX = "https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-mml-chtml.js"
 
@@ -46,6 +56,15 @@ def test_pins_are_exact_versions_with_integrity():
         assert spec["version"].count(".") == 2 and spec["version"][0].isdigit(), name
         assert spec["integrity"].startswith("sha512-"), name
         assert any(spec["entry"] == pattern for pattern in spec["keep"]), name
+
+
+def test_cdn_fallbacks_are_the_pinned_versions():
+    pins = {name: spec["version"] for name, spec in vendor_assets.ASSETS.items()}
+    assert page_assets.REQUIREJS_VERSION == pins["requirejs"]
+    assert page_assets.HTML_MANAGER_VERSION == pins["html-manager"]
+    assert f"/requirejs@{pins['requirejs']}/" in page_assets._REQUIRE_CDN[0]
+    assert f"/html-manager@{pins['html-manager']}/" in page_assets._MANAGER_CDN[0]
+    assert page_assets._REQUIRE_CDN[1]["integrity"].startswith("sha256-")
 
 
 def test_local_assets_are_used_when_installed(tmp_path, monkeypatch):

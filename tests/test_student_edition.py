@@ -39,8 +39,8 @@ def _pages(folder: Path) -> dict:
 
 
 def _fingerprints():
-    out = subprocess.run([sys.executable, str(ROOT / "tools" / "student_edition.py"), "--list-solutions"],
-                         capture_output=True, text=True, check=True).stdout.splitlines()
+    out = subprocess.run([sys.executable, "-m", "tools.student_edition", "--list-solutions"],
+                         capture_output=True, text=True, check=True, cwd=ROOT).stdout.splitlines()
     prints = []
     for line in out:
         if CODE.match(line):  # a code line may also appear in the chapter's own cells

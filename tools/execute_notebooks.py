@@ -2,7 +2,7 @@
 
 Usage (normally through ``make execute`` or ``make execute NB=book/01_x.ipynb``)::
 
-    .venv/bin/python tools/execute_notebooks.py [NOTEBOOK ...]
+    .venv/bin/python -m tools.execute_notebooks [NOTEBOOK ...]
 
 With no arguments every ``book/*.ipynb`` is executed. Each notebook runs with its own
 directory as the working directory (as nbval does), in a ``python3`` kernel started with

@@ -2,10 +2,10 @@
 
 Usage::
 
-    .venv/bin/python tools/notebook_chrome.py book/07_dijets.ipynb            # apply + report
-    .venv/bin/python tools/notebook_chrome.py --measure book/07_dijets.ipynb  # time it first
-    .venv/bin/python tools/notebook_chrome.py --alt 12="Heat map of …" book/07_dijets.ipynb
-    .venv/bin/python tools/notebook_chrome.py --check book/0*.ipynb book/quickstart.ipynb
+    .venv/bin/python -m tools.notebook_chrome book/07_dijets.ipynb            # apply + report
+    .venv/bin/python -m tools.notebook_chrome --measure book/07_dijets.ipynb  # time it first
+    .venv/bin/python -m tools.notebook_chrome --alt 12="Heat map of …" book/07_dijets.ipynb
+    .venv/bin/python -m tools.notebook_chrome --check book/0*.ipynb book/quickstart.ipynb
 
 Everything is idempotent, touches only the notebook's metadata, markdown and its Colab cell,
 and never re-executes the stored outputs (nbval keeps passing):
@@ -31,9 +31,9 @@ and never re-executes the stored outputs (nbval keeps passing):
 
 4. **Tagged equations.** Sphinx wraps a multi-line ``$$ … $$`` block (one with ``\\\\``,
    e.g. inside a matrix) in a ``split`` environment, where MathJax refuses ``\\tag{N}``
-   ("\\tag not allowed in split environment"). The tool notes such blocks; ``--fix-math``
-   rewrites them as ``\\begin{equation} … \\end{equation}`` (myst's amsmath extension
-   renders that as it is). Notes do not change the exit status.
+   ("\\tag not allowed in split environment"). The tool notes such blocks; write them as
+   ``\\begin{equation} … \\end{equation}`` (myst's amsmath extension renders that as it is).
+   Notes do not change the exit status.
 
 Exit status: 0 when every notebook is complete; 1 when something is missing (alt text,
 caption, run time) or, with ``--check``, when a notebook would change.
@@ -150,8 +150,7 @@ def measure(path: Path, timeout: int = 600) -> tuple[float, float]:
     import nbformat
     from nbclient import NotebookClient
 
-    sys.path.insert(0, str(ROOT / "tools"))
-    from execute_notebooks import _prepare_environment
+    from .execute_notebooks import _prepare_environment
 
     _prepare_environment()
     nb = nbformat.read(path, as_version=4)
@@ -185,20 +184,6 @@ def tagged_split_blocks(source: str) -> list[re.Match]:
     return [m for m in TAGGED_SPLIT.finditer(source) if "\\\\" in m.group("body")]
 
 
-def fix_tagged_equations(nb) -> int:
-    """Rewrite those blocks as equation environments; return how many."""
-    count = 0
-    for cell in nb.cells:
-        if cell.cell_type != "markdown":
-            continue
-        blocks = tagged_split_blocks(cell.source)
-        for m in reversed(blocks):
-            cell.source = (cell.source[:m.start()] + "\\begin{equation}\n" + m.group("body")
-                           + "\n\\end{equation}" + cell.source[m.end():])
-        count += len(blocks)
-    return count
-
-
 def math_notes(nb) -> list[str]:
     notes = []
     for i, cell in enumerate(nb.cells):
@@ -206,7 +191,8 @@ def math_notes(nb) -> list[str]:
             for m in tagged_split_blocks(cell.source):
                 tag = re.search(r"\\tag\{([^}]*)\}", m.group("body")).group(1)
                 notes.append(f"note: cell {i}: equation ({tag}) has \\tag and a line break "
-                             "inside $$ - a TeX error in the book (fix: --fix-math)")
+                             "inside $$ - a TeX error in the book (write it as an "
+                             "equation environment)")
     return notes
 
 
@@ -252,7 +238,7 @@ def set_alt(nb, index: int, text: str) -> bool:
 
 
 def process(path: Path, *, check: bool, do_measure: bool, alts: dict[int, str],
-            url: str, run_time: float | None = None, fix_math: bool = False) -> list[str]:
+            url: str, run_time: float | None = None) -> list[str]:
     """Apply (or, with check, verify) the chrome of one notebook; return its problems."""
     import nbformat
 
@@ -270,8 +256,6 @@ def process(path: Path, *, check: bool, do_measure: bool, alts: dict[int, str],
     for index, alt in alts.items():
         set_alt(nb, index, alt)
     set_runtime_line(nb)
-    if fix_math and not check:
-        fix_tagged_equations(nb)
     for note in math_notes(nb):
         print(f"{path}: {note}")
     problems = figure_problems(nb)
@@ -280,7 +264,7 @@ def process(path: Path, *, check: bool, do_measure: bool, alts: dict[int, str],
     new = nbformat.writes(nb) + "\n"
     if new != text:
         if check:
-            problems.append("not up to date (run tools/notebook_chrome.py on it)")
+            problems.append("not up to date (run python -m tools.notebook_chrome on it)")
         else:
             path.write_text(new)
             print(f"{path}: updated")
@@ -295,8 +279,6 @@ def main(argv: list[str] | None = None) -> int:
                         help="execute a copy and store the run time first")
     parser.add_argument("--run-time", type=float, metavar="SECONDS",
                         help="record a run time measured elsewhere (one notebook)")
-    parser.add_argument("--fix-math", action="store_true",
-                        help="rewrite tagged multi-line $$ blocks as equation environments")
     parser.add_argument("--alt", action="append", default=[], metavar="CELL=TEXT",
                         help="set the alt text of the figure in cell CELL (one notebook)")
     args = parser.parse_args(argv)
@@ -312,7 +294,7 @@ def main(argv: list[str] | None = None) -> int:
     failed = False
     for path in args.notebooks:
         problems = process(path, check=args.check, do_measure=args.measure, alts=alts, url=url,
-                           run_time=args.run_time, fix_math=args.fix_math)
+                           run_time=args.run_time)
         for problem in problems:
             print(f"{path}: {problem}")
         failed |= bool(problems)

@@ -2,7 +2,7 @@
 
 Usage (normally through ``make student``)::
 
-    .venv/bin/python tools/student_edition.py [--out _build/student]
+    .venv/bin/python -m tools.student_edition [--out _build/student]
 
 The book's sources (``_config.yml``, ``_toc.yml``, ``references.bib``, ``book/``) are copied to
 ``<out>/src``; in the copy, every sphinx-exercise solution is deleted — a ```{solution} …```

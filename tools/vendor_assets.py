@@ -1,27 +1,28 @@
 """Install the book's JavaScript assets locally, so the built HTML reads with no network.
 
-Usage (normally through ``make book`` / ``make build``, which run it before building)::
+Usage (normally through ``make book``, which runs it before building)::
 
-    .venv/bin/python tools/vendor_assets.py [--dest _vendor] [--force]
+    .venv/bin/python -m tools.vendor_assets [--dest _vendor] [--force]
 
 Three npm packages, pinned by version *and* sha512 integrity, are fetched with ``npm pack``
 (the tarball only, no dependency tree) into ``_vendor/cache/`` and the files the pages load are
 unpacked into ``_vendor/static/``, which the book's Sphinx extension
-(``book/_ext/offline_assets.py``) adds to ``html_static_path``:
+(``book/_ext/page_assets.py``) adds to ``html_static_path``:
 
 ========================  ============================================  =========================
 asset                     what the pages load                           otherwise from
 ========================  ============================================  =========================
 ``mathjax``               ``mathjax/es5/tex-mml-chtml.js`` (+ fonts,    cdn.jsdelivr.net
                           TeX extensions, menu and a11y components)
-``requirejs``             ``requirejs/require.js``                      cdnjs.cloudflare.com
+``requirejs``             ``requirejs/require.js``                      cdn.jsdelivr.net
 ``html-manager``          ``html-manager/embed-amd.js`` (the Jupyter    cdn.jsdelivr.net
                           widgets HTML manager, renders stored widget
                           state)
 ========================  ============================================  =========================
 
 ``_vendor/static/offline-assets.json`` records what was installed; the Sphinx extension reads it
-and falls back to the CDN, asset by asset, for anything missing. Nothing here is committed
+and falls back to the CDN, asset by asset, for anything missing (at the same pinned
+versions; ``tests/test_browser_assets.py`` checks that the two files agree). Nothing here is committed
 (``_vendor/`` is in ``.gitignore``). Re-running is a no-op once the pinned versions are in
 place; a cached tarball is reused (and re-verified) without npm.
 

@@ -2,12 +2,13 @@
 
 **Offline assets.** Serve MathJax, require.js and the Jupyter widgets HTML manager locally.
 
-``tools/vendor_assets.py`` (run by ``make book``/``make build``) installs pinned copies of the
+``tools/vendor_assets.py`` (run by ``make book``) installs pinned copies of the
 three into ``_vendor/static/`` and lists them in ``_vendor/static/offline-assets.json``. At
 ``config-inited`` this extension adds that folder to ``html_static_path`` (its contents land in
 ``_build/html/_static/``) and points ``mathjax_path`` and myst-nb's ``nb_ipywidgets_js`` at the
-local copies. Anything the manifest does not list keeps the CDN default of Sphinx/myst-nb, and
-the build log says so in one line.
+local copies. Anything the manifest does not list comes from a CDN, and the build log says so
+in one line: MathJax from Sphinx's default, require.js and the widget manager at the versions
+``tools/vendor_assets.py`` pins (myst-nb's own defaults are older).
 
 The folder is found through the ``SYMLAB_BOOK_ASSETS`` environment variable, else as
 ``_vendor/static`` next to ``_config.yml`` or in one of its parents (the student edition is
@@ -31,11 +32,17 @@ from sphinx.util import logging
 logger = logging.getLogger(__name__)
 
 MANIFEST = "offline-assets.json"
-# myst-nb's default attributes for its CDN scripts, kept for a CDN fallback
-_REQUIRE_CDN = ("https://cdnjs.cloudflare.com/ajax/libs/require.js/2.3.4/require.min.js",
-                {"integrity": "sha256-Ae2Vz/4ePdIu6ZyI/5ZGsYnb+m0JlOmKPjt6XZ9JJkA=",
+# CDN fallbacks for an asset tools/vendor_assets.py could not install: the same pinned
+# versions, from jsDelivr's copy of the npm packages (myst-nb's own defaults, require.js 2.3.4
+# and html-manager 1.0.6, differ from the pins). tests/test_browser_assets.py checks they agree.
+REQUIREJS_VERSION = "2.3.8"
+HTML_MANAGER_VERSION = "1.0.15"
+_REQUIRE_CDN = (f"https://cdn.jsdelivr.net/npm/requirejs@{REQUIREJS_VERSION}/require.js",
+                # sha256 of require.js in the npm tarball, the bytes jsDelivr serves
+                {"integrity": "sha256-wfxrHVOvdSL3jWZJIquzKsrGTtDszLj5B/Hm/HJiVjo=",
                  "crossorigin": "anonymous"})
-_MANAGER_CDN = ("https://cdn.jsdelivr.net/npm/@jupyter-widgets/html-manager@1.0.6/dist/embed-amd.js",
+_MANAGER_CDN = ("https://cdn.jsdelivr.net/npm/@jupyter-widgets/html-manager@"
+                f"{HTML_MANAGER_VERSION}/dist/embed-amd.js",
                 {"data-jupyter-widgets-cdn": "https://cdn.jsdelivr.net/npm/",
                  "crossorigin": "anonymous"})
 
@@ -112,7 +119,7 @@ def _configure(app, config) -> None:
                                manager[0]: manager[1]}
     missing = sorted({"mathjax", "requirejs", "html-manager"} - set(assets))
     if missing:
-        logger.info("offline assets: %s from the CDN (run tools/vendor_assets.py for "
+        logger.info("offline assets: %s from the CDN (run python -m tools.vendor_assets for "
                     "offline pages)", ", ".join(missing))
     else:
         logger.info("offline assets: MathJax, require.js and the widget manager served "
