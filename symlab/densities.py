@@ -14,32 +14,56 @@ import math
 import numpy as np
 import torch
 
+from . import _checks
+
 _LOG_2PI = math.log(2.0 * math.pi)
 
-
-def _generator(seed) -> torch.Generator | None:
-    if seed is None:
-        return None
-    if isinstance(seed, torch.Generator):
-        return seed
-    g = torch.Generator()
-    g.manual_seed(int(seed))
-    return g
+#: The most quadrature points (nodes**dim per component, times components) one rule may have.
+MAX_QUADRATURE_POINTS = 20_000_000
 
 
-def _as_matrix(cov, dim: int) -> torch.Tensor:
-    c = torch.as_tensor(np.asarray(cov, dtype=np.float64))
+def _generator(seed) -> torch.Generator:
+    """``seed``: an int (seeds a fresh generator), a ``torch.Generator`` (used as is), or
+    ``None`` (fresh OS entropy; the global torch generator is never used)."""
+    return _checks.generator(seed, "seed")
+
+
+def _hermite_e_rule(order: int) -> tuple[np.ndarray, np.ndarray]:
+    """Probabilists' Gauss–Hermite nodes ``[order]`` and weights (weight ``e^{-t²/2}``).
+
+    numpy's ``hermegauss`` (used as long as it is finite: every order up to ~370) overflows
+    for larger orders — its weights ``1 / He_{n−1}(t)²`` turn into inf/NaN. Beyond that the
+    Golub–Welsch rule is used: the nodes are the eigenvalues of the Jacobi matrix (off-diagonal
+    ``√k``) and the weights ``√(2π)`` times the squared first components of its eigenvectors;
+    the extreme weights then underflow to 0 instead of poisoning the rule.
+    """
+    with np.errstate(all="ignore"):
+        t, w = np.polynomial.hermite_e.hermegauss(order)
+    if np.isfinite(t).all() and np.isfinite(w).all() and (w >= 0).all() and w.sum() > 0:
+        return t, w
+    off = np.sqrt(np.arange(1, order, dtype=np.float64))
+    jacobi = np.diag(off, 1) + np.diag(off, -1)
+    t, vecs = np.linalg.eigh(jacobi)
+    t = 0.5 * (t - t[::-1])  # exact symmetry about 0
+    w = vecs[0] ** 2
+    w = 0.5 * (w + w[::-1])
+    return t, w * (math.sqrt(2.0 * math.pi) / w.sum())
+
+
+def _as_matrix(cov, dim: int, name: str = "cov") -> torch.Tensor:
+    c = torch.from_numpy(_checks.as_array(cov, name).copy())
     if c.ndim == 0:
         c = c * torch.eye(dim, dtype=torch.float64)
     elif c.ndim == 1:
         c = torch.diag(c)
     if c.shape != (dim, dim):
-        raise ValueError(f"covariance must be a scalar, a length-{dim} diagonal or a {dim}x{dim} "
-                         f"matrix; got shape {tuple(c.shape)}")
+        raise ValueError(f"{name}: a covariance must be a scalar, a length-{dim} diagonal or a "
+                         f"{dim}x{dim} matrix; got shape {tuple(c.shape)}")
     if not torch.allclose(c, c.T, atol=1e-12):
-        raise ValueError("covariance must be symmetric")
+        raise ValueError(f"{name}: a covariance must be symmetric (cov == cov.T); pass (C + C.T) / 2")
     if torch.linalg.eigvalsh(c).min() <= 0:
-        raise ValueError("covariance must be positive definite (all eigenvalues > 0)")
+        raise ValueError(f"{name}: a covariance must be positive definite (all eigenvalues > 0; "
+                         "variances > 0)")
     return c
 
 
@@ -47,7 +71,7 @@ def _per_component(covs, n_comp: int, dim: int) -> list:
     """Read ``covs`` as one covariance per component (see :class:`GaussianMixture`)."""
     if isinstance(covs, (list, tuple)) and len(covs) == n_comp:
         return list(covs)
-    c = np.asarray(covs, dtype=np.float64)
+    c = _checks.as_array(covs, "covs")
     if c.ndim == 0 or (c.ndim == 2 and c.shape == (dim, dim)) or (c.ndim == 1 and len(c) == dim != n_comp):
         return [c] * n_comp
     if (c.ndim == 1 or c.ndim == 3) and len(c) == n_comp:
@@ -66,24 +90,27 @@ class GaussianMixture:
         weights: ``[C]`` nonnegative weights, normalised here; equal if omitted.
     """
 
-    def __init__(self, means, covs, weights=None):
-        m = torch.as_tensor(np.asarray(means, dtype=np.float64))
+    def __init__(self, means, covs, weights=None, *, _names=("means", "covs")):
+        m = torch.from_numpy(_checks.as_array(means, _names[0], finite=False).copy())
         if m.ndim == 1:
             m = m[:, None]
-        if m.ndim != 2 or m.shape[0] == 0:
-            raise ValueError(f"means must have shape [C, dim]; got {tuple(m.shape)}")
+        if m.ndim != 2 or m.shape[0] == 0 or m.shape[1] == 0:
+            raise ValueError(f"{_names[0]} must have shape [C, dim] with C, dim >= 1; got "
+                             f"{tuple(m.shape)}")
         if not torch.isfinite(m).all():
-            raise ValueError("means contain NaN or inf")
+            raise ValueError(f"{_names[0]} contain NaN or inf; pass finite means")
         n_comp, dim = m.shape
         covs_list = _per_component(covs, n_comp, dim)
         self.means = m
-        self.covs = torch.stack([_as_matrix(c, dim) for c in covs_list])  # [C, d, d]
+        self.covs = torch.stack([_as_matrix(c, dim, _names[1] if n_comp == 1 else f"{_names[1]}[{i}]")
+                                 for i, c in enumerate(covs_list)])  # [C, d, d]
         if weights is None:
             w = torch.full((n_comp,), 1.0 / n_comp, dtype=torch.float64)
         else:
-            w = torch.as_tensor(np.asarray(weights, dtype=np.float64))
+            w = torch.from_numpy(_checks.as_array(weights, "weights").copy())
             if w.shape != (n_comp,) or (w < 0).any() or w.sum() <= 0:
-                raise ValueError(f"weights must be {n_comp} nonnegative numbers with a positive sum")
+                raise ValueError(f"weights must be {n_comp} nonnegative numbers with a positive sum "
+                                 f"(one per component); got shape {tuple(w.shape)}")
             w = w / w.sum()
         self.weights = w
         self.chol = torch.linalg.cholesky(self.covs)  # [C, d, d]
@@ -91,11 +118,26 @@ class GaussianMixture:
 
     # ----------------------------------------------------------------- sampling
     def sample(self, n: int, seed=None) -> torch.Tensor:
-        """Draw ``n`` points, returned as ``float32 [n, dim]``."""
-        return self.sample_shaped((int(n),), seed=seed)
+        """Draw ``n`` points, returned as ``float32 [n, dim]``.
+
+        ``n`` is an integer ``>= 0``; ``seed`` an integer ``>= 0``, a ``torch.Generator``, or
+        ``None`` (fresh OS entropy: a different sample every call).
+        """
+        return self.sample_shaped((_checks.count(n, "n", minimum=0),), seed=seed)
 
     def sample_shaped(self, shape: tuple, seed=None, dtype=torch.float32) -> torch.Tensor:
-        """Draw points of shape ``[*shape, dim]`` (e.g. ``(K, B)`` for an ensemble batch)."""
+        """Draw points of shape ``[*shape, dim]`` (e.g. ``(K, B)`` for an ensemble batch).
+
+        ``shape`` is a tuple of integers ``>= 0`` (an integer means ``(shape,)``); ``dtype`` a
+        floating torch dtype; ``seed`` as in :meth:`sample`.
+        """
+        if isinstance(shape, (tuple, list, torch.Size)):
+            shape = tuple(_checks.count(s, f"shape[{i}]", minimum=0) for i, s in enumerate(shape))
+        else:
+            shape = (_checks.count(shape, "shape", minimum=0),)
+        if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
+            raise _checks.ArgumentTypeError(f"dtype must be a floating torch dtype such as "
+                                            f"torch.float32; got {dtype!r}")
         g = _generator(seed)
         n = int(np.prod(shape))
         means, chol = self._cast(dtype)
@@ -115,12 +157,24 @@ class GaussianMixture:
 
     # ----------------------------------------------------------------- density
     def log_prob(self, x) -> torch.Tensor:
-        """Exact log density at ``x [..., dim]`` (computed in the dtype of ``x``, float64 if numpy)."""
-        x = torch.as_tensor(x) if not isinstance(x, torch.Tensor) else x
-        if not x.is_floating_point():
-            x = x.double()
+        """Exact log density at ``x [..., dim]`` → ``[...]``.
+
+        Computed in the dtype of a float32/float64 tensor ``x`` (differentiable), in float64
+        for everything else
+        (lists, numpy arrays, integer and float16 tensors). NaN points are refused; points at
+        ±inf get ``−inf``.
+        """
+        if not (isinstance(x, torch.Tensor) and x.dtype in (torch.float32, torch.float64)):
+            x = torch.from_numpy(_checks.as_array(x, "x", finite=False).copy())
+        if x.ndim == 0:
+            raise ValueError(f"x must have shape [..., {self.dim}] (points along the last axis); "
+                             f"got a single number. Pass e.g. [[{float(x):g}]]"
+                             + (" for one 1D point." if self.dim == 1 else "."))
         if x.shape[-1] != self.dim:
-            raise ValueError(f"points have dimension {x.shape[-1]}, the density has {self.dim}")
+            raise ValueError(f"x: points have dimension {x.shape[-1]}, the density has dimension "
+                             f"{self.dim}; pass x of shape [..., {self.dim}]")
+        if bool(torch.isnan(x).any()):
+            raise ValueError("x contains NaN; drop or fix those points first")
         dt = x.dtype
         diff = x[..., None, :] - self.means.to(dt)  # [..., C, d]
         # Solve L y = diff for each component.
@@ -144,7 +198,13 @@ class GaussianMixture:
         """
         if nodes is None:
             nodes = {1: 120, 2: 48}.get(self.dim, 12)
-        t, w = np.polynomial.hermite_e.hermegauss(nodes)  # probabilists' Hermite: weight e^{-t²/2}
+        nodes = _checks.count(nodes, "nodes")
+        total = float(nodes) ** self.dim * len(self.weights)
+        if total > MAX_QUADRATURE_POINTS:
+            raise ValueError(f"nodes={nodes} gives {total:.3g} quadrature points in {self.dim} "
+                             f"dimension(s) ({len(self.weights)} component(s)), more than "
+                             f"{MAX_QUADRATURE_POINTS:.3g}: pass fewer nodes (or use Monte Carlo).")
+        t, w = _hermite_e_rule(nodes)  # probabilists' Hermite: weight e^{-t²/2}
         w = w / w.sum()
         grids = np.meshgrid(*([t] * self.dim), indexing="ij")
         z = torch.as_tensor(np.stack([gr.ravel() for gr in grids], axis=-1))  # [G, d]
@@ -166,8 +226,13 @@ class Gaussian(GaussianMixture):
     """
 
     def __init__(self, mean, cov=1.0):
-        mean = np.atleast_1d(np.asarray(mean, dtype=np.float64))
-        super().__init__(mean[None, :], [cov])
+        mean = _checks.as_array(mean, "mean", finite=False)
+        if mean.ndim > 1:
+            raise ValueError(f"mean must be a number or a vector [dim]; got shape {mean.shape}")
+        if mean.size == 0:
+            raise ValueError("mean is empty: pass a number (1D) or a vector [dim] with dim >= 1")
+        mean = np.atleast_1d(mean)
+        super().__init__(mean[None, :], [cov], _names=("mean", "cov"))
         self.mean = self.means[0]
         self.cov = self.covs[0]
 

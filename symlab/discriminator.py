@@ -18,6 +18,8 @@ import math
 import torch
 from torch import nn
 
+from . import _checks
+
 
 def _relu_grad(grad: torch.Tensor, activation: torch.Tensor) -> None:
     """In place: ``grad *= (activation > 0)`` — the ReLU's backward, from its output."""
@@ -30,8 +32,12 @@ class EnsembleMLP(nn.Module):
     Args:
         K: number of independent networks (the ensemble axis, first in every tensor).
         n_in: input dimension ``n``.
-        hidden: hidden layer widths (default the paper's ``(25, 25)``).
+        hidden: hidden layer widths (default the paper's ``(25, 25)``): positive integers
+            (a width 0 would make a constant discriminator that learns nothing; ``()`` is a
+            linear model).
         seed: seed for the Glorot-uniform initial weights (Keras' default); biases start at 0.
+            An integer ``>= 0``, or ``None`` for fresh OS entropy.
+        dtype: a floating torch dtype for the weights.
 
     ``forward(x [K, N, n_in]) -> logits [K, N]`` (differentiable with autograd, for general
     use); :meth:`forward_cached` / :meth:`backward_cached` are the fast training passes.
@@ -39,13 +45,14 @@ class EnsembleMLP(nn.Module):
 
     def __init__(self, K: int, n_in: int, hidden=(25, 25), seed=None, dtype=torch.float32):
         super().__init__()
-        self._gen = torch.Generator()
-        if seed is None:
-            self._gen.seed()
-        else:
-            self._gen.manual_seed(int(seed))
-        sizes = [int(n_in), *[int(h) for h in hidden], 1]
-        self.K = int(K)
+        K = _checks.count(K, "K (the number of networks)")
+        n_in = _checks.count(n_in, "n_in (the input dimension)")
+        hidden = _checks.hidden(hidden)
+        if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
+            raise _checks.ArgumentTypeError(f"dtype must be a floating torch dtype; got {dtype!r}")
+        self._gen = _checks.generator(seed, "seed")
+        sizes = [n_in, *hidden, 1]
+        self.K = K
         self.sizes = sizes
         # All parameters live in one flat tensor; each layer's weights [K, in, out] and biases
         # [K, 1, out] are contiguous views of it (contiguous per layer, so batched products

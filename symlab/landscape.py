@@ -30,6 +30,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from . import _checks
 from ._checks import as_params
 from .densities import GaussianMixture
 
@@ -130,22 +131,28 @@ def _expectation_points(density, nodes, mc_samples, seed):
     ``density.sample`` with ``seed``.
     """
     if hasattr(density, "quadrature") and (density.dim <= 2 or nodes is not None):
-        order = int(nodes) if nodes is not None else _default_nodes(density)
-        if order < 1:
-            raise ValueError(f"nodes must be a positive integer; got {nodes}")
+        order = _checks.count(nodes, "nodes") if nodes is not None else _default_nodes(density)
         x, w = density.quadrature(order)
-        x, w = torch.as_tensor(x, dtype=torch.float64), torch.as_tensor(w, dtype=torch.float64)
+        x = _checks.as_points(x, density.dim, name="the density's quadrature nodes", min_points=1,
+                              dtype=torch.float64)
+        w = torch.from_numpy(_checks.as_array(w, "the density's quadrature weights").copy()).reshape(-1)
+        if w.shape[0] != x.shape[0] or (w < 0).any() or not w.sum() > 0:
+            raise ValueError(f"the density's quadrature rule for nodes={order} is invalid "
+                             f"({x.shape[0]} nodes, {w.shape[0]} weights, sum {float(w.sum()):.3g}); "
+                             "pass fewer nodes or fix the density's quadrature()")
         keep = w >= 1e-13 * w.sum()
         x, w = x[keep], w[keep]
     else:
-        if int(mc_samples) < 1:
-            raise ValueError(f"mc_samples must be a positive integer; got {mc_samples}")
-        x = torch.as_tensor(density.sample(int(mc_samples), seed=seed), dtype=torch.float64)
+        mc_samples = _checks.count(mc_samples, "mc_samples")
+        x = _checks.as_points(density.sample(mc_samples, seed=_checks.seed(seed)), density.dim,
+                              name="the density's samples", min_points=1, dtype=torch.float64)
         w = torch.ones(x.shape[0], dtype=torch.float64)
     return x, w / w.sum()
 
 
 def _check_dims(density, space):
+    _checks.density(density, "density")
+    _checks.space(space, "space")
     if density.dim != space.dim:
         raise ValueError(f"the density has dimension {density.dim} but the space acts on "
                          f"dimension {space.dim}: pick a matching space")
@@ -184,7 +191,8 @@ def loss(density, space, params, nodes: int | None = None, mc_samples: int = 200
             pass ``nodes=32`` for ~1e-3 everywhere). Given in ≥ 3 D, it replaces Monte Carlo
             by a tensor-product rule with ``nodes**dim`` points per component.
         mc_samples, seed: Monte Carlo sample size and seed, used for ``dim ≥ 3`` (error
-            ~1e-3 for the default 200 000 samples).
+            ~1e-3 for the default 200 000 samples); ``seed=None`` draws fresh samples (OS
+            entropy) every call.
 
     Returns:
         ``np.ndarray [K]`` (float64): ``L = 2 log 2 − 2 JSD(p, p_g)``, equal to
@@ -224,7 +232,13 @@ def grid(density, space, axes: dict, fixed: dict | None = None, **kw):
         (``[n₁]`` or ``[n₁, n₂]``, ``indexing="ij"``: the first axis name runs along rows);
         ``values`` has the same shape.
     """
+    _checks.space(space, "space")
     names = list(space.param_names)
+    if not isinstance(axes, dict):
+        raise _checks.ArgumentTypeError(f"axes must be a dict {{name: values}}; got {type(axes).__name__}")
+    if fixed is not None and not isinstance(fixed, dict):
+        raise _checks.ArgumentTypeError(f"fixed must be a dict {{name: value}} or None; got "
+                                        f"{type(fixed).__name__}")
     axes = dict(axes)
     fixed = dict(fixed or {})
     if not 1 <= len(axes) <= 2:
@@ -239,9 +253,10 @@ def grid(density, space, axes: dict, fixed: dict | None = None, **kw):
     if missing:
         raise ValueError(f"fixed must give a value for every parameter not on an axis; missing "
                          f"{missing} (e.g. fixed={{{', '.join(f'{m!r}: 0.0' for m in missing)}}})")
-    values = [np.asarray(v, dtype=np.float64).ravel() for v in axes.values()]
+    values = [_checks.as_array(v, f"axes[{k!r}]").ravel() for k, v in axes.items()]
     if any(v.size == 0 for v in values):
         raise ValueError("every axis needs at least one value")
+    fixed = {k: _checks.real(v, f"fixed[{k!r}]") for k, v in fixed.items()}
     meshes = np.meshgrid(*values, indexing="ij")
     mesh = dict(zip(axes, meshes, strict=True))
     params = np.empty((meshes[0].size, len(names)))
@@ -271,8 +286,7 @@ def generator_gradient(density, space, params, objective: str = "non-saturating"
         ``np.ndarray [K, P]``: ``∇_θ J``. The generator's update is along ``−∇_θ J``. Rows whose
         map is singular (``|det M| < 1e-12``) are NaN.
     """
-    if objective not in ("non-saturating", "minimax"):
-        raise ValueError("objective must be 'non-saturating' or 'minimax'")
+    _checks.choice(objective, "objective", ("non-saturating", "minimax"))
     _check_dims(density, space)
     theta_all = as_params(params, space.n_params, dtype=torch.float64).cpu()
     x, w = _expectation_points(density, nodes, mc_samples, seed)
@@ -310,12 +324,8 @@ def optimal_discriminator(density, space, params, x) -> np.ndarray:
         ``[K, N]`` float64 numpy array.
     """
     _check_dims(density, space)
-    theta = as_params(params, space.n_params, dtype=torch.float64)
-    pts = torch.as_tensor(np.asarray(x, dtype=np.float64))
-    if pts.ndim == 1:
-        pts = pts[:, None]
-    if pts.ndim != 2 or pts.shape[1] != space.dim:
-        raise ValueError(f"x must have shape [N, {space.dim}]; got {tuple(pts.shape)}")
+    theta = as_params(params, space.n_params, dtype=torch.float64).cpu()
+    pts = _checks.as_points(x, space.dim, name="x", min_points=1, dtype=torch.float64).cpu()
     log_p, _ = _log_density(density)
     M, V, logdet, M_inv, ok = _maps(space, theta)
     pre = torch.einsum("kij,knj->kni", M_inv, pts[None] - V[:, None, :])  # g⁻¹(x): [K, N, n]

@@ -19,14 +19,18 @@ import math
 
 import numpy as np
 
+from . import _checks
 from .densities import Gaussian, GaussianMixture
 
 __all__ = ["gaussian_1d", "n11", "n12", "bimodal", "octagon", "square"]
 
 
 def gaussian_1d(mean: float = 0.5, variance: float = 1.0) -> Gaussian:
-    """N(0.5, 1) of §V.A; its symmetries in g(x) = b + cx are (b, c) = (0, 1) and (1, −1) (Eq. 19)."""
-    return Gaussian(mean, variance)
+    """N(0.5, 1) of §V.A; its symmetries in g(x) = b + cx are (b, c) = (0, 1) and (1, −1) (Eq. 19).
+
+    ``mean`` is any finite number, ``variance`` a finite number > 0.
+    """
+    return Gaussian(_checks.real(mean, "mean"), _checks.rate(variance, "variance"))
 
 
 def n11() -> Gaussian:
@@ -43,13 +47,22 @@ def bimodal(sigma: float = 0.4, separation: float = 1.0) -> GaussianMixture:
     """½ N(−1, σ²) + ½ N(1, σ²) (Eq. 25, symmetric under x ↦ ±x).
 
     ``sigma`` is the standard deviation of each mode: 0.4 as in the original study's code
-    (default), 1.0 as printed in Eq. (25).
+    (default), 1.0 as printed in Eq. (25); a finite number > 0. ``separation``: the modes sit
+    at ``±separation`` (any finite number).
     """
+    sigma = _checks.rate(sigma, "sigma")
+    separation = _checks.real(separation, "separation")
     return GaussianMixture([[-separation], [separation]], sigma**2)
 
 
 def octagon(sigma: float = 0.1, radius: float = 1.0) -> GaussianMixture:
-    """Eight Gaussians at the vertices of a regular octagon (Eq. 26); symmetry group D8."""
+    """Eight Gaussians at the vertices of a regular octagon (Eq. 26); symmetry group D8.
+
+    ``sigma`` (the standard deviation of each component, > 0) and ``radius`` (of the octagon,
+    a finite number) are floats.
+    """
+    sigma = _checks.rate(sigma, "sigma")
+    radius = _checks.real(radius, "radius")
     angles = 2.0 * math.pi * np.arange(1, 9) / 8.0
     means = radius * np.stack([np.cos(angles), np.sin(angles)], axis=1)
     return GaussianMixture(means, sigma**2)
@@ -60,7 +73,10 @@ def square(sigma: float = 0.1, centered: bool = True) -> GaussianMixture:
 
     ``centered=False`` reproduces the printed Eq. (27), with centres i − 2 for i = 1…5, i.e.
     a grid centred at (1, 1), which is *not* symmetric under the linear maps of Eq. (28).
+    ``sigma`` is the standard deviation of each component (a finite number > 0).
     """
+    sigma = _checks.rate(sigma, "sigma")
+    centered = _checks.flag(centered, "centered")
     offset = 3.0 if centered else 2.0
     ticks = np.arange(1, 6) - offset
     xx, yy = np.meshgrid(ticks, ticks, indexing="ij")

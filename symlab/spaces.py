@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import torch
 
+from . import _checks
 from ._checks import as_params
 
 __all__ = ["SearchSpace", "Affine", "Slope1D", "RotationScale2D", "O2", "Iwasawa2D",
@@ -53,7 +53,14 @@ class SearchSpace:
             unknown = set(ranges) - set(self.param_names)
             if unknown:
                 raise ValueError(f"unknown parameter(s) {sorted(unknown)}; this space has {self.param_names}")
-            self.init_ranges.update({k: (float(v[0]), float(v[1])) for k, v in ranges.items()})
+            for k, v in ranges.items():
+                if isinstance(v, (str, bytes)) or not hasattr(v, "__len__") or len(v) != 2:
+                    raise ValueError(f"ranges[{k!r}] must be a pair (low, high); got {v!r}")
+                lo = _checks.real(v[0], f"ranges[{k!r}][0]")
+                hi = _checks.real(v[1], f"ranges[{k!r}][1]")
+                if lo > hi:
+                    raise ValueError(f"ranges[{k!r}] = ({lo}, {hi}) has low > high; swap them")
+                self.init_ranges[k] = (lo, hi)
 
     @property
     def n_params(self) -> int:
@@ -68,13 +75,20 @@ class SearchSpace:
 
     # -- public API --------------------------------------------------------------------
     def _prep(self, params) -> torch.Tensor:
+        """``params`` as a float tensor ``[K, P]`` (a single ``[P]`` row becomes ``K = 1``).
+
+        float32/float64 tensors keep their dtype and device; lists, numpy arrays and integer,
+        float16 or bfloat16 tensors become float64. NaN/inf are refused, except in a tensor
+        with ``requires_grad`` (the trainer's own parameters, checked by the trainer).
+        """
         if isinstance(params, torch.Tensor) and params.requires_grad:
             if params.ndim != 2 or params.shape[1] != self.n_params:
-                raise ValueError(f"params must have shape [K, {self.n_params}]; got {tuple(params.shape)}")
+                raise ValueError(f"params must have shape [K, {self.n_params}] (one row of "
+                                 f"{self.param_names} per run); got {tuple(params.shape)}")
+            if params.dtype not in (torch.float32, torch.float64):
+                params = params.to(torch.float64)
             return params
-        if isinstance(params, torch.Tensor) and params.ndim == 2 and params.shape[1] == self.n_params:
-            return params  # trusted internal path; NaN is allowed here (diverged runs)
-        return as_params(params, self.n_params, dtype=torch.float64)
+        return as_params(params, self.n_params, dtype=None)
 
     def matrix(self, params) -> torch.Tensor:
         """Linear part ``M``: ``[K, P] -> [K, n, n]``."""
@@ -85,15 +99,31 @@ class SearchSpace:
         return self._shift(self._prep(params))
 
     def apply(self, params, x) -> torch.Tensor:
-        """``g(x) = M x + V`` for every run: ``x [N, n]`` or ``[K, N, n]`` → ``[K, N, n]``."""
+        """``g(x) = M x + V`` for every run: ``x [N, n]`` or ``[K, N, n]`` → ``[K, N, n]``.
+
+        A 1D ``x`` is ``N`` points in one dimension for a 1D space and one point ``[n]``
+        (→ ``[K, 1, n]``) otherwise. ``x`` may be a list, array or tensor (gradients flow
+        through float tensors); NaN/inf points are refused unless ``x`` requires grad.
+        """
         p = self._prep(params)
-        x = torch.as_tensor(x) if not isinstance(x, torch.Tensor) else x
-        if x.ndim == 1 and self.dim == 1:
-            x = x[:, None]
-        if x.shape[-1] != self.dim:
-            raise ValueError(f"points have dimension {x.shape[-1]} but the space acts on {self.dim}")
+        if not (isinstance(x, torch.Tensor) and x.dtype in (torch.float32, torch.float64)):
+            from ._checks import as_array
+            x = torch.from_numpy(as_array(x, "x").copy())
+        elif not x.requires_grad and not bool(torch.isfinite(x).all()):
+            raise ValueError("x contains NaN or inf; drop or fix those points first")
+        if x.ndim == 0:
+            raise ValueError(f"x must have shape [N, {self.dim}] or [K, N, {self.dim}]; got a "
+                             "single number")
+        if x.ndim == 1:
+            x = x[:, None] if self.dim == 1 else x[None, :]
+        if x.ndim > 3 or x.shape[-1] != self.dim:
+            raise ValueError(f"x must have shape [N, {self.dim}] or [K, N, {self.dim}] (points of "
+                             f"dimension {self.dim}, the space's); got {tuple(x.shape)}")
+        if x.ndim == 3 and x.shape[0] not in (1, p.shape[0]):
+            raise ValueError(f"x of shape [K, N, n] must have K = {p.shape[0]} (one set of points "
+                             f"per parameter row) or 1; got {tuple(x.shape)}")
         M, V = self._matrix(p), self._shift(p)
-        x = x.to(M.dtype)
+        x = x.to(device=M.device, dtype=M.dtype)
         return torch.matmul(x, M.transpose(-1, -2)) + V[:, None, :]
 
     def sample_init(self, K: int, seed=None) -> torch.Tensor:
@@ -131,9 +161,8 @@ class Affine(SearchSpace):
     has_shift = True
 
     def __init__(self, n: int = 1, ranges: dict | None = None):
-        if int(n) < 1:
-            raise ValueError("Affine(n) needs n >= 1")
-        self.dim = int(n)
+        n = _checks.count(n, "n (the dimension of Affine(n))")
+        self.dim = n
         if self.dim == 1:
             self.param_names = ("b", "c")
             self.default_ranges = {"b": (-5.0, 5.0), "c": (-5.0, 5.0)}
@@ -174,7 +203,7 @@ class Slope1D(SearchSpace):
     has_shift = True
 
     def __init__(self, b: float = 1.0, ranges: dict | None = None):
-        self.b = float(b)
+        self.b = _checks.real(b, "b")
         super().__init__(ranges)
 
     def _matrix(self, p):
@@ -215,8 +244,7 @@ class O2(SearchSpace):
     default_ranges = {"c": (-1.0, 1.0), "s": (-1.0, 1.0), "sigma": (1.0, 1.0)}
 
     def __init__(self, kind: str = "both", ranges: dict | None = None):
-        if kind not in ("both", "rotation", "reflection"):
-            raise ValueError("kind must be 'both', 'rotation' or 'reflection'")
+        _checks.choice(kind, "kind", ("both", "rotation", "reflection"))
         self.kind = kind
         super().__init__(ranges)
 
@@ -270,10 +298,22 @@ class Iwasawa2D(SearchSpace):
         Returns ``[K, 6]`` float64 parameters ``(d, θ, r, u, a, b)`` with θ in [0, 2π),
         r > 0, such that ``matrix`` reproduces the input.
         """
-        M = torch.as_tensor(np.asarray(matrix, dtype=np.float64)) if not isinstance(matrix, torch.Tensor) \
-            else matrix.double()
+        from ._checks import as_array
+
+        M = torch.from_numpy(as_array(matrix, "matrix").copy())
         if M.ndim == 2:
             M = M[None]
+        if M.ndim != 3 or M.shape[-2:] != (2, 2) or M.shape[0] == 0:
+            raise ValueError(f"matrix must be one 2x2 matrix [2, 2] or a stack [K, 2, 2] with K >= 1 "
+                             f"(Iwasawa2D acts on the plane); got shape {tuple(M.shape)}")
+        if shift is not None:
+            V = torch.from_numpy(as_array(shift, "shift").copy())
+            if V.ndim == 1:
+                V = V[None]
+            if V.ndim != 2 or V.shape[-1] != 2 or V.shape[0] not in (1, M.shape[0]):
+                raise ValueError(f"shift must have shape [2] or [K={M.shape[0]}, 2] to match the "
+                                 f"matrix; got {tuple(V.shape)}")
+            shift = V.expand(M.shape[0], 2)
         d = torch.linalg.det(M)
         if (d.abs() < 1e-300).any():
             raise ValueError("a singular matrix has no Iwasawa decomposition (det = 0)")
@@ -288,8 +328,7 @@ class Iwasawa2D(SearchSpace):
         theta = torch.remainder(torch.atan2(Q[:, 0, 1], Q[:, 0, 0]), TWO_PI)
         r = U[:, 0, 0]
         u = U[:, 0, 1] / r
-        V = torch.zeros(M.shape[0], 2, dtype=M.dtype) if shift is None else \
-            torch.as_tensor(np.asarray(shift, dtype=np.float64)).reshape(-1, 2)
+        V = torch.zeros(M.shape[0], 2, dtype=M.dtype) if shift is None else shift
         return torch.stack([d, theta, r, u, V[:, 0], V[:, 1]], -1)
 
 
@@ -319,9 +358,8 @@ class SO(SearchSpace):
     """
 
     def __init__(self, n: int = 4, ranges: dict | None = None):
-        if int(n) < 2:
-            raise ValueError("SO(n) needs n >= 2")
-        self.dim = int(n)
+        n = _checks.count(n, "n (the dimension of SO(n); SO(n) needs n >= 2)", minimum=2)
+        self.dim = n
         self.pairs = [(i, j) for i in range(n) for j in range(i + 1, n)]
         self.param_names = tuple(f"theta{k + 1}" for k in range(len(self.pairs)))
         self.default_ranges = {name: (0.0, TWO_PI) for name in self.param_names}
