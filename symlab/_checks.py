@@ -95,7 +95,8 @@ def integer(value, name: str, minimum: int | None = None, maximum: int | None = 
                              f"(e.g. {name}={int(v) if math.isfinite(v) else 1}).")
         v = int(v)
     if minimum is not None and v < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}; got {v}.")
+        what = "a positive integer (>= 1)" if minimum == 1 else f"an integer >= {minimum}"
+        raise ValueError(f"{name} must be {what}; got {v}.")
     if maximum is not None and v > maximum:
         raise ValueError(f"{name} must be an integer <= {maximum}; got {v}.")
     return v

@@ -25,6 +25,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from . import _checks
 from ._checks import as_points
 from .discriminator import EnsembleMLP
 
@@ -44,8 +45,7 @@ def _hanley_mcneil(auc: float, n_pos: int, n_neg: int) -> float:
 
 
 def _as_scores(s, name: str) -> np.ndarray:
-    arr = np.asarray(s.detach().cpu() if isinstance(s, torch.Tensor) else s, dtype=np.float64)
-    arr = arr.ravel()
+    arr = _checks.as_array(s, name, finite=False).ravel()
     if arr.size == 0:
         raise ValueError(f"{name} is empty: pass at least one score")
     if not np.isfinite(arr).all():
@@ -135,8 +135,7 @@ class PosthocResult:
 
 def _maps(matrix, shift, dim: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Validate ``matrix [n, n] | [K, n, n]`` and ``shift None | [n] | [K, n]``; float64 tensors."""
-    M = torch.as_tensor(np.asarray(matrix.detach().cpu() if isinstance(matrix, torch.Tensor)
-                                   else matrix, dtype=np.float64))
+    M = torch.from_numpy(_checks.as_array(matrix, "matrix", finite=False).copy())
     if M.ndim == 2:
         M = M[None]
     if M.ndim != 3 or M.shape[-1] != M.shape[-2] or M.shape[0] == 0:
@@ -150,8 +149,7 @@ def _maps(matrix, shift, dim: int) -> tuple[torch.Tensor, torch.Tensor]:
     K = M.shape[0]
     if shift is None:
         return M, torch.zeros(K, dim, dtype=torch.float64)
-    V = torch.as_tensor(np.asarray(shift.detach().cpu() if isinstance(shift, torch.Tensor)
-                                   else shift, dtype=np.float64))
+    V = torch.from_numpy(_checks.as_array(shift, "shift", finite=False).copy())
     if V.ndim == 1:
         V = V[None]
     if V.ndim != 2 or V.shape[-1] != dim or V.shape[0] not in (1, K):
@@ -178,7 +176,8 @@ def posthoc(data, matrix, shift=None, seed: int = 0, n: int = 20_000, hidden=(32
             (``n`` points drawn with ``seed``).
         matrix: ``[n, n]`` or ``[K, n, n]``.
         shift: ``None`` (zero), ``[n]`` (shared) or ``[K, n]``.
-        seed: seeds the draw, the split, the initial weights and the minibatch order.
+        seed: seeds the draw, the split, the initial weights and the minibatch order (an
+            integer ``>= 0``; ``None`` draws one fresh seed from the OS for all of them).
         n: number of points used (a quarter of them per role).
         hidden, epochs, batch_size, lr: the classifier (ReLU MLP) and its Adam training;
             ``batch_size`` points of each class per step.
@@ -191,12 +190,14 @@ def posthoc(data, matrix, shift=None, seed: int = 0, n: int = 20_000, hidden=(32
     ``|z| < 1.7``. One map takes ~0.2 s and 128 maps ~9 s on two CPU cores.
     """
     start = time.perf_counter()
-    if int(n) < 40:
+    n = _checks.integer(n, "n")
+    if n < 40:
         raise ValueError(f"n must be at least 40 (10 points per quarter); got {n}")
-    if int(epochs) < 1 or int(batch_size) < 1 or not lr > 0:
-        raise ValueError("epochs and batch_size must be positive integers and lr > 0")
-    if not all(int(h) > 0 for h in hidden):
-        raise ValueError(f"hidden must list positive layer widths; got {hidden}")
+    epochs = _checks.count(epochs, "epochs")
+    batch_size = _checks.count(batch_size, "batch_size")
+    lr = _checks.rate(lr, "lr")
+    hidden = _checks.hidden(hidden)
+    seed = _checks.resolve_seed(seed)  # None: fresh OS entropy, then one seed for everything
     gen = torch.Generator().manual_seed(int(seed))
     if hasattr(data, "sample") and hasattr(data, "log_prob"):
         x = as_points(data.sample(int(n), seed=gen), name="data", dtype=torch.float64).cpu()
@@ -209,7 +210,10 @@ def posthoc(data, matrix, shift=None, seed: int = 0, n: int = 20_000, hidden=(32
     q = len(perm) // 4
     real_a, src_b, real_c, src_d = (x[perm[i * q:(i + 1) * q]] for i in range(4))
     centre = real_a.mean(dim=0)
-    scale = (real_a - centre).square().mean().sqrt().clamp_min(1e-12)
+    scale = (real_a - centre).square().mean().sqrt()  # float64: any data scale is fine
+    if not (torch.isfinite(scale) and scale > 0):
+        raise ValueError(f"data: the RMS spread of the points is {float(scale):.3g}; the test needs "
+                         "points that differ and a finite spread in float64 (rescale the data).")
 
     def prepare(z):  # standardise and cast for training
         return ((z - centre) / scale).float()
@@ -295,16 +299,14 @@ def azimuthal_kl(x, y, bins: int = 100) -> np.ndarray:
     Returns:
         ``np.ndarray [k]`` (or ``[K, k]`` for a stack of samples ``y``).
     """
-    if int(bins) < 1:
-        raise ValueError(f"bins must be a positive integer; got {bins}")
-    bins = int(bins)
+    bins = _checks.count(bins, "bins")
     xs = as_points(x, name="x", min_points=1, dtype=torch.float64).numpy()
     if xs.shape[1] % 2:
         raise ValueError(f"x has {xs.shape[1]} columns; azimuthal_kl needs an even number, "
                          f"read as (px, py) pairs")
     stacked = np.ndim(y) == 3
     if stacked:
-        ys = np.asarray(y.detach().cpu() if isinstance(y, torch.Tensor) else y, dtype=np.float64)
+        ys = _checks.as_array(y, "y", finite=False)
         if 0 in ys.shape[:2]:
             raise ValueError(f"y is empty (shape {ys.shape}): pass [K, M, 2k] with K, M >= 1")
         if not np.isfinite(ys).all():
@@ -332,11 +334,9 @@ def azimuthal_kl_floor(n_x: int, n_y: int, bins: int = 100, trials: int = 128,
     Returns:
         ``np.ndarray [trials]``.
     """
-    if int(n_x) < 1 or int(n_y) < 1 or int(trials) < 1 or int(bins) < 1:
-        raise ValueError(f"n_x, n_y, trials and bins must be positive integers; got "
-                         f"n_x={n_x}, n_y={n_y}, trials={trials}, bins={bins}")
-    rng = np.random.default_rng(int(seed))
-    bins, trials = int(bins), int(trials)
+    n_x, n_y = _checks.count(n_x, "n_x"), _checks.count(n_y, "n_y")
+    trials, bins = _checks.count(trials, "trials"), _checks.count(bins, "bins")
+    rng = np.random.default_rng(_checks.resolve_seed(seed))
 
     def counts(n):  # multinomial bin counts of n uniform angles: the same law as histogramming them
         return rng.multinomial(int(n), np.full(bins, 1.0 / bins), size=trials).astype(np.float64)
