@@ -10,18 +10,28 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from .. import _checks
+
 
 def _array(x, name: str) -> np.ndarray:
-    if isinstance(x, torch.Tensor):
-        x = x.detach().cpu().numpy()
-    try:
-        a = np.asarray(x, dtype=np.float64)
-    except (TypeError, ValueError) as err:
-        raise ValueError(f"{name} must be a numeric array; got {type(x).__name__}") from err
+    """A real array (list, numpy, torch — detached) as float64 numpy; NaN/inf refused."""
+    a = _checks.as_array(x, name, finite=False)
     if not np.isfinite(a).all():
         raise ValueError(f"{name} contains NaN or inf; drop those elements first "
                          f"(for a Discovery, pass the fit itself: failed runs are skipped)")
     return a
+
+
+def _singular(M: np.ndarray, name: str = "matrices") -> None:
+    """Raise if any matrix of ``M [..., n, n]`` is singular (no inverse, no group element)."""
+    if M.size == 0:
+        return
+    dets = np.abs(np.linalg.det(M))
+    if (dets < 1e-12).any() or not np.isfinite(dets).all():
+        bad = [tuple(int(v) for v in i) if len(i) > 1 else int(i[0])
+               for i in np.argwhere(~(dets >= 1e-12))[:10]]
+        raise ValueError(f"{name}: element(s) {bad} are singular (det M ≈ 0) and have no inverse; "
+                         "drop them first")
 
 
 def _square(x, name: str = "matrices") -> np.ndarray:
@@ -53,12 +63,18 @@ def _elements(matrices, shifts=None):
         if shifts is not None:
             raise ValueError("pass either a Discovery (its shifts are used) or matrices and shifts")
         fit = matrices
-        n_runs = len(fit.matrices)
+        mats = _checks.as_array(fit.matrices, "fit.matrices", finite=False)
+        if mats.ndim != 3:
+            raise ValueError(f"fit.matrices must have shape [K, n, n]; got {mats.shape}")
+        n_runs = len(mats)
         ok = ~np.asarray(getattr(fit, "failed", np.zeros(n_runs, dtype=bool)), dtype=bool)
+        if ok.shape != (n_runs,):
+            raise ValueError(f"fit.failed must have shape [{n_runs}] (one flag per run); got {ok.shape}")
         index = np.flatnonzero(ok)
-        M = _square(np.asarray(fit.matrices, dtype=np.float64)[ok], "fit.matrices")
+        M = _square(mats[ok], "fit.matrices")
         shifts = getattr(fit, "shifts", None)
-        V = _shift_array(None if shifts is None else np.asarray(shifts, dtype=np.float64)[ok], M,
+        V = _shift_array(None if shifts is None else _checks.as_array(shifts, "fit.shifts",
+                                                                      finite=False)[ok], M,
                          "fit.shifts")
     else:
         M = _square(matrices)
@@ -76,6 +92,7 @@ def _elements(matrices, shifts=None):
         raise ValueError(f"element(s) {bad} are singular (det M ≈ 0) and are no group elements; "
                          "drop them first")
     return M, V, index
+
 
 
 def _hom(M: np.ndarray, V: np.ndarray) -> np.ndarray:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .. import _checks
 from ._common import _array, _elements, _hom, _square
 
 __all__ = ["cosine", "logm", "LieAlgebra", "lie_algebra"]
@@ -26,6 +27,12 @@ def cosine(a, b, signed: bool = False):
     same one-parameter subgroup.
     """
     A, B = _array(a, "a"), _array(b, "b")
+    if A.ndim < 2 or B.ndim < 2:
+        raise ValueError(f"a and b must be matrices [..., n, n]; got shapes {A.shape} and {B.shape}")
+    try:
+        np.broadcast_shapes(A.shape, B.shape)
+    except ValueError:
+        raise ValueError(f"a and b must have broadcastable shapes; got {A.shape} and {B.shape}") from None
     num = (A * B).sum((-1, -2))
     den = np.sqrt((A * A).sum((-1, -2)) * (B * B).sum((-1, -2)))
     c = num / np.maximum(den, 1e-300)
@@ -164,19 +171,22 @@ def lie_algebra(matrices, shifts=None, tol: float = 0.5, min_spread: float | Non
         shifts: ``[K, n]`` translations (default zero; then the translation parts are dropped).
         tol: the selection radius ``‖g_i⁻¹ g_j − 1‖_F ≤ tol`` (at most 1, where the logarithm
             series is guaranteed).
-        min_spread: threshold on the RMS extent (default ``tol / 4``).
-        shift_scale: translations are divided by this length before the analysis.
+        min_spread: threshold on the RMS extent (default ``tol / 4``): a finite number > 0
+            (at 0 or below every direction, noise included, would count).
+        shift_scale: translations are divided by this length (> 0) before the analysis.
         include_identity: also use the pairs (identity, ``g_i``).
 
     Returns:
         :class:`LieAlgebra` with ``dimension``, ``basis [d, n, n]``, ``singular_values`` …
     """
     M, V, index = _elements(matrices, shifts)
-    tol = float(tol)
+    tol = _checks.real(tol, "tol")
     if not 0 < tol <= 1.0:
         raise ValueError("tol must be in (0, 1]: farther from the identity the logarithm is "
                          "not guaranteed to be real")
-    threshold = tol / 4.0 if min_spread is None else float(min_spread)
+    threshold = tol / 4.0 if min_spread is None else _checks.rate(min_spread, "min_spread")
+    shift_scale = _checks.rate(shift_scale, "shift_scale")
+    include_identity = _checks.flag(include_identity, "include_identity")
     use_shift = shifts is not None or (hasattr(matrices, "shifts") and np.any(V != 0))
     K, n = M.shape[0], M.shape[-1]
     H = _hom(M, V / float(shift_scale))

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .. import _checks
 from ._common import _elements, _hom
 
 __all__ = ["Component", "Components", "components"]
@@ -191,19 +192,26 @@ def components(matrices, shifts=None, tol: float = 0.5, shift_scale: float = 1.0
             distances are taken.
         densify: fill the cloud with products of two relative elements (for few, clean
             elements; see above).
-        max_cloud: the largest number of group elements used to trace ``H₀``.
-        seed: seeds the subset (or the products) drawn for the cloud.
+        max_cloud: the largest number of group elements used to trace ``H₀``: an integer
+            at least the number of elements ``K`` (fewer relative elements than elements
+            cannot trace the identity component; the default covers ``K ≤ 64`` completely).
+        seed: seeds the subset (or the products) drawn for the cloud (``None``: fresh OS
+            entropy).
 
     Returns:
         :class:`Components`.
     """
     M, V, index = _elements(matrices, shifts)
-    tol = float(tol)
-    if not tol > 0:
-        raise ValueError("tol must be positive")
-    if not float(shift_scale) > 0:
-        raise ValueError("shift_scale must be positive")
+    tol = _checks.rate(tol, "tol")
+    shift_scale = _checks.rate(shift_scale, "shift_scale")
+    densify = _checks.flag(densify, "densify")
     K, n = M.shape[0], M.shape[-1]
+    max_cloud = _checks.count(max_cloud, "max_cloud")
+    if max_cloud < K:
+        raise ValueError(f"max_cloud={max_cloud} is smaller than the number of elements K={K}: so "
+                         "few relative elements cannot trace the identity component (every "
+                         f"element would look isolated). Use max_cloud >= {K} (default 4096).")
+    seed = _checks.resolve_seed(seed)
     H = _hom(M, V / float(shift_scale))
     sign = np.sign(np.linalg.det(M)).astype(int)
     Hi = np.linalg.inv(H)

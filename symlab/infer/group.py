@@ -19,7 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._common import _elements, _hom, _shift_array, _split, _square
+from .. import _checks
+from ._common import _elements, _hom, _shift_array, _singular, _split, _square
 
 __all__ = ["inverse", "compose", "products", "relative", "power", "commutator_norm",
            "nearest_orthogonal", "CompositionError", "composition_error", "nearest_power"]
@@ -36,6 +37,7 @@ def inverse(matrices, shifts=None):
     """
     M = _square(matrices)
     V = _shift_array(shifts, M)
+    _singular(M)
     Mi = np.linalg.inv(M)
     return Mi, -np.einsum("...ij,...j->...i", Mi, V)
 
@@ -57,6 +59,9 @@ def compose(matrices, shifts=None):
     M = _square(matrices)
     if M.ndim < 3:
         raise ValueError(f"compose needs a sequence of elements [..., m, n, n]; got {M.shape}")
+    if M.shape[-3] == 0:
+        raise ValueError(f"matrices: compose needs at least one element (m >= 1 along axis -3); "
+                         f"got shape {M.shape}")
     H = _hom(M, _shift_array(shifts, M))
     out = H[..., 0, :, :]
     for i in range(1, H.shape[-3]):
@@ -117,11 +122,15 @@ def power(matrices, k, shifts=None):
     M = _square(matrices)
     H = _hom(M, _shift_array(shifts, M))
     scalar = np.ndim(k) == 0
-    ks = np.atleast_1d(np.asarray(k))
-    if ks.ndim != 1 or not np.issubdtype(ks.dtype, np.integer):
-        if not np.all(np.asarray(ks, dtype=np.float64) == np.round(ks)):
-            raise ValueError(f"k must be an integer or a sequence of integers; got {k!r}")
-        ks = np.asarray(ks, dtype=np.int64).ravel()
+    if scalar:
+        ks = np.array([_checks.integer(k, "k")], dtype=np.int64)
+    else:
+        kf = _checks.as_array(k, "k").ravel()
+        if kf.size == 0 or not np.all(kf == np.round(kf)):
+            raise ValueError(f"k must be an integer or a non-empty sequence of integers; got {k!r}")
+        ks = kf.astype(np.int64)
+    if (ks < 0).any():
+        _singular(M)
     out = np.empty(H.shape[:-2] + (len(ks),) + H.shape[-2:])
     for sign, base in ((1, H), (-1, None)):
         wanted = {int(abs(x)) for x in ks if (x > 0 if sign > 0 else x < 0)}
@@ -207,7 +216,7 @@ class CompositionError:
         """The largest ``k`` (of ``k``, taken in order) up to which every error is ``≤ tol``:
         how often the element can be composed before its error exceeds ``tol``. An int for one
         element, ``[K]`` for a batch; 0 if already the first power is off."""
-        ok = np.cumprod(self.error <= float(tol), axis=-1).astype(bool)
+        ok = np.cumprod(self.error <= _checks.nonnegative(tol, "tol"), axis=-1).astype(bool)
         n_ok = ok.sum(-1)
         ks = np.concatenate([[0], self.k])
         out = ks[n_ok]
@@ -238,11 +247,13 @@ def composition_error(matrices, steps, shifts=None, reference=None,
         :class:`CompositionError` with ``k [T]`` and ``error [T]`` or ``[K, T]``.
     """
     if np.ndim(steps) == 0:
-        if int(steps) < 1:
-            raise ValueError("steps must be a positive number of compositions or a list of powers")
-        ks = np.arange(1, int(steps) + 1)
+        ks = np.arange(1, _checks.count(steps, "steps (the number of compositions)") + 1)
     else:
-        ks = np.asarray(steps, dtype=np.int64).ravel()
+        kf = _checks.as_array(steps, "steps").ravel()
+        if kf.size == 0 or not np.all(kf == np.round(kf)):
+            raise ValueError(f"steps must be a positive integer or a non-empty list of integer "
+                             f"powers; got {steps!r}")
+        ks = kf.astype(np.int64)
     Mk, Vk = power(matrices, ks, shifts)
     if reference is None:
         _, err = nearest_orthogonal(Mk)
@@ -277,8 +288,7 @@ def nearest_power(matrix, target, max_power: int = 1000, shift=None, target_shif
     if T.shape != (M.shape[-1],) * 2:
         raise ValueError(f"target must be one [{M.shape[-1]}, {M.shape[-1]}] matrix; got {T.shape}")
     Th = _hom(T, _shift_array(target_shift, T))
-    if int(max_power) < 1:
-        raise ValueError("max_power must be >= 1")
+    max_power = _checks.count(max_power, "max_power")
     best = np.full(H.shape[:-2], np.inf)
     best_k = np.zeros(H.shape[:-2], dtype=np.int64)
     cur = H.copy()
