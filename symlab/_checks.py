@@ -425,10 +425,9 @@ def path(value, name: str = "path") -> Path:
         value = os.fsdecode(value)
     if not isinstance(value, (str, os.PathLike)):
         raise ArgumentTypeError(f"{name} must be a file path (str or pathlib.Path); got {_kind(value)}")
-    p = Path(os.fspath(value))
-    if str(p) in ("", "."):
+    if not os.fspath(value):
         raise ValueError(f"{name} is empty; pass the path of a file")
-    return p
+    return Path(os.fspath(value))
 
 
 def text(value, name: str) -> str:

@@ -6,7 +6,6 @@ Needs the optional extra ``pip install 'symlab[fetch]'`` (pooch); nothing here r
 from __future__ import annotations
 
 import hashlib
-import os
 import warnings
 from pathlib import Path
 
@@ -54,8 +53,17 @@ def fetch_lhco(dest=".", which: str = "features", *, base_url: str | None = None
         ValueError: unknown ``which``; the download does not match its checksum or its layout.
         OSError: the download failed (network, HTTP error).
     """
-    if which not in LHCO_FILES:
+    if not isinstance(which, str) or which not in LHCO_FILES:
         raise ValueError(f"which must be one of {sorted(LHCO_FILES)}; got {which!r}")
+    from .. import _checks
+
+    dest = _checks.path(dest, "dest")
+    if md5 is not None and not (isinstance(md5, str) and len(md5) == 32
+                                and all(ch in "0123456789abcdefABCDEF" for ch in md5)):
+        raise ValueError(f"md5 must be a 32-character hexadecimal checksum or None; got {md5!r}")
+    if base_url is not None and not isinstance(base_url, str):
+        raise _checks.ArgumentTypeError(f"base_url must be a string (a URL) or None; got "
+                                        f"{type(base_url).__name__}")
     try:
         import pooch
     except ImportError as err:
@@ -64,7 +72,6 @@ def fetch_lhco(dest=".", which: str = "features", *, base_url: str | None = None
     name, known, shape = LHCO_FILES[which]
     md5 = md5 or known
     url = f"{(base_url or LHCO_RECORD).rstrip('/')}/{name}"
-    dest = Path(os.fspath(dest))
     dest.mkdir(parents=True, exist_ok=True)
     if progress is None:
         import sys

@@ -48,6 +48,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .. import _checks
 from .._progress import use_progress as _use_progress
 from .lhco import LHCO_COLUMNS, LHCO_REFERENCE, dijet_summary, write_lhco_features
 
@@ -73,6 +74,15 @@ class GeneratorConfig:
     veto_scale: float = 50.0         #: shower pT scale of the early pre-filter, GeV (0: off)
     jet_ptmin: float = 20.0          #: jets below this (truth) pT are ignored, GeV
     chunk: int = 500                 #: selected events per chunk (one Pythia seed per chunk)
+
+    def __post_init__(self):
+        for name in ("ecm", "pthat_min", "jet_r", "trigger_eta"):
+            _checks.rate(getattr(self, name), name)
+        for name in ("trigger_pt", "pt_resolution", "phi_resolution", "prefilter_pt",
+                     "veto_scale", "jet_ptmin"):
+            _checks.nonnegative(getattr(self, name), name)
+        _checks.flag(self.mpi, "mpi")
+        _checks.count(self.chunk, "chunk")
 
     def pythia_settings(self, seed: int, bias_pow: float = 0.0) -> list[str]:
         """The Pythia ``readString`` lines for one chunk."""
@@ -341,6 +351,15 @@ def _run_chunk(task):
     return k, feats, truth, dict(eng.counts, sigma_mb=eng.info.sigmaGen())
 
 
+def _config(config) -> GeneratorConfig:
+    if config is None:
+        return GeneratorConfig()
+    if not isinstance(config, GeneratorConfig):
+        raise _checks.ArgumentTypeError(f"config must be a GeneratorConfig or None; got "
+                                        f"{type(config).__name__}")
+    return config
+
+
 def _plan(events: int, chunk: int) -> list[int]:
     sizes = [chunk] * (events // chunk)
     if events % chunk:
@@ -366,11 +385,16 @@ def generate(events: int, seed: int, out=None, config: GeneratorConfig | None = 
         (unsmeared pT of the two kept jets, pT-hat), ``counts`` (generated, pre-filtered,
         triggered, failed), ``summary`` (:func:`~symlab.data.dijet_summary`), ``seconds``.
     """
+    events = _checks.count(events, "events")
+    seed = _checks.seed(seed)
+    if seed is None:
+        raise ValueError("seed must be an integer >= 0 (it is recorded in the file's provenance)")
+    cfg = _config(config)
+    if workers is not None:
+        workers = _checks.count(workers, "workers")
+    if out is not None:
+        out = _checks.path(out, "out")
     _require()
-    cfg = config or GeneratorConfig()
-    events, seed = int(events), int(seed)
-    if events < 1:
-        raise ValueError(f"events must be ≥ 1; got {events}")
     sizes = _plan(events, int(cfg.chunk))
     tasks = [(cfg, seed, k, n) for k, n in enumerate(sizes)]
     workers = max(1, min(int(workers or os.cpu_count() or 1), len(tasks)))
@@ -473,11 +497,20 @@ def pthat_check(events: int = 40000, seed: int = 1, pthat_floor: float = 400.0,
       pT1 / pT2 / imbalance medians of what it keeps (the spectrum comparison);
     - the smallest parton-level leading-jet pT among triggered events (pre-filter safety).
     """
+    events = _checks.count(events, "events")
+    seed = _checks.seed(seed)
+    if seed is None:
+        raise ValueError("seed must be an integer >= 0")
+    pthat_floor = _checks.rate(pthat_floor, "pthat_floor")
+    bias_pow = _checks.nonnegative(bias_pow, "bias_pow")
+    if workers is not None:
+        workers = _checks.count(workers, "workers")
+    cuts = [_checks.rate(c, f"cuts[{i}]") for i, c in enumerate(cuts)]
+    base = _config(config)
     _require()
-    base = config or GeneratorConfig()
-    cfg = dataclasses.replace(base, pthat_min=float(pthat_floor))
+    cfg = dataclasses.replace(base, pthat_min=pthat_floor)
     per = 2000
-    sizes = _plan(int(events), per)
+    sizes = _plan(events, per)
     tasks = [(cfg, seed, k, n, bias_pow) for k, n in enumerate(sizes)]
     workers = max(1, min(int(workers or os.cpu_count() or 1), len(tasks)))
     if workers == 1:

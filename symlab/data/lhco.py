@@ -23,13 +23,14 @@ bundled sample or a real LHCO file into the ``[N, 4]`` array of the paper's Sec.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
 from importlib import resources
 from pathlib import Path
 
 import h5py
 import numpy as np
+
+from .. import _checks
 
 __all__ = [
     "LHCO_COLUMNS", "DIJET_COLUMNS", "BLOSC_FILTER_ID",
@@ -78,11 +79,18 @@ def read_lhco_features(path, key: str = "df", columns: Sequence[str] | None = No
             available (Blosc: ``pip install hdf5plugin`` and ``import hdf5plugin``).
         ValueError: the group is missing, or it is not a pandas fixed-format frame.
     """
-    path = Path(os.fspath(path))
+    path = _checks.path(path, "path")
+    key = _checks.text(key, "key")
+    if columns is not None:
+        if isinstance(columns, (str, bytes)) or not isinstance(columns, (Sequence, np.ndarray)):
+            raise _checks.ArgumentTypeError(f"columns must be a list of column names (e.g. "
+                                            f"columns=['pxj1']) or None; got {columns!r}")
+        if not all(isinstance(c, str) for c in columns):
+            raise _checks.ArgumentTypeError(f"columns must be column names (strings); got {list(columns)!r}")
     with _open(path) as f:
         grp = _frame_group(f, key, path)
         names, blocks = _layout(grp, path, key)
-        wanted = list(names) if columns is None else [str(c) for c in columns]
+        wanted = list(names) if columns is None else list(columns)
         missing = [c for c in wanted if c not in names]
         if missing:
             raise ValueError(f"{path.name}: no column(s) {missing} in /{key}; the file has {list(names)}")
@@ -109,6 +117,8 @@ def check_filters(dset: h5py.Dataset) -> None:
     ``hdf5plugin`` package registers it on import. Reads the dataset's filter pipeline
     (``dset.id.get_create_plist()``) without touching the data.
     """
+    if not isinstance(dset, h5py.Dataset):
+        raise _checks.ArgumentTypeError(f"dset must be an h5py.Dataset; got {type(dset).__name__}")
     plist = dset.id.get_create_plist()
     for i in range(plist.get_nfilters()):
         code, _flags, _values, name = plist.get_filter(i)
@@ -206,6 +216,14 @@ def _layout(grp: h5py.Group, path: Path, key: str):
                              "e.g. pickled strings), which symlab does not read. Keep only numeric "
                              "columns or use pandas.read_hdf.")
         items = _names(grp[ik], encoding)
+        if dset.ndim != 2:
+            raise ValueError(f"{where}: unknown layout ({vk} has shape {dset.shape}, expected a 2D "
+                             f"[N, C] block). {fix_hint}")
+        n_cols = dset.shape[1] if bool(dset.attrs.get("transposed", True)) else dset.shape[0]
+        if len(items) != n_cols:
+            raise ValueError(f"{where}: block {i} lists {len(items)} column name(s) in {ik} but "
+                             f"{vk} holds {n_cols} column(s); the file is corrupted or not a "
+                             f"pandas fixed frame. {fix_hint}")
         blocks.append((items, dset))
         seen += items
     if sorted(seen) != sorted(names) or len(set(names)) != len(names):
@@ -263,17 +281,39 @@ def write_lhco_features(path, columns: Mapping[str, np.ndarray], key: str = "df"
     Returns:
         The path written.
     """
-    names = [str(c) for c in columns]
+    if not isinstance(columns, Mapping):
+        raise _checks.ArgumentTypeError(f"columns must be a mapping name -> 1D array (e.g. a dict); "
+                                        f"got {type(columns).__name__}")
+    path = _checks.path(path, "path")
+    key = _checks.text(key, "key").strip("/")
+    if compression is not None:
+        _checks.choice(compression, "compression", ("gzip",))
+    if attrs is not None and not isinstance(attrs, Mapping):
+        raise _checks.ArgumentTypeError(f"attrs must be a mapping or None; got {type(attrs).__name__}")
+    if not all(isinstance(c, str) for c in columns):
+        raise _checks.ArgumentTypeError(f"column names must be strings; got {list(columns)!r}")
+    names = list(columns)
     if not names:
         raise ValueError("no columns to write")
-    arrays = [np.asarray(columns[c]) for c in columns]
-    n = arrays[0].shape[0]
+    arrays = []
+    for c in names:
+        col = columns[c]
+        if isinstance(col, np.ndarray) and col.dtype == bool:
+            col = col.astype(np.float64)  # a boolean label column is stored as 0/1
+        arrays.append(_checks.as_array(col, f"columns[{c!r}]", finite=False))
+    n = arrays[0].shape[0] if arrays[0].ndim else 0
     if any(a.ndim != 1 or a.shape[0] != n for a in arrays):
         raise ValueError(f"every column must be 1D with the same length; got shapes "
                          f"{[a.shape for a in arrays]}")
+    for c, a in zip(names, arrays, strict=True):
+        too_big = np.isfinite(a) & (np.abs(a) > np.finfo(np.float32).max)
+        if too_big.any():
+            raise ValueError(f"columns[{c!r}] has {int(too_big.sum())} value(s) up to "
+                             f"{np.abs(a[too_big]).max():.3g}, beyond the float32 range of the "
+                             "LHCO layout (3.4e38): they would be stored as inf. Rescale them "
+                             "(e.g. other units) first.")
     values = np.stack(arrays, axis=1).astype(np.float32)      # [N, C]
     name_bytes = np.array([c.encode("utf-8") for c in names])
-    path = Path(os.fspath(path))
     path.parent.mkdir(parents=True, exist_ok=True)
     opts = {"compression": compression, "compression_opts": 9, "shuffle": True} if compression else {}
     title = h5py.Empty(np.dtype("S1"))
@@ -337,7 +377,9 @@ def load_dijets(path=None, background_only: bool = True, key: str = "df") -> np.
         OSError: an unreadable file or layout (see :func:`read_lhco_features`).
         ValueError: no background rows, or non-finite momenta.
     """
-    path = sample_path() if path is None else Path(os.fspath(path))
+    path = sample_path() if path is None else _checks.path(path, "path")
+    background_only = _checks.flag(background_only, "background_only")
+    key = _checks.text(key, "key")
     with _open(path) as f:
         grp = _frame_group(f, key, path)
         names, _ = _layout(grp, path, key)
@@ -372,7 +414,7 @@ def dijet_summary(x) -> dict[str, float]:
     ``imbalance_median`` (of (pT1 − pT2)/(pT1 + pT2)), ``dphi_median`` (of ``|Δφ|`` in [0, π]) and
     ``frac_dphi_above_2.5``; compare with ``LHCO_REFERENCE``.
     """
-    x = np.asarray(x, dtype=np.float64)
+    x = _checks.as_array(x, "x")
     if x.ndim != 2 or x.shape[1] != 4 or len(x) == 0:
         raise ValueError(f"x must have shape [N, 4] = (p1x, p1y, p2x, p2y) with N ≥ 1; got {x.shape}")
     pt1, pt2 = np.hypot(x[:, 0], x[:, 1]), np.hypot(x[:, 2], x[:, 3])
