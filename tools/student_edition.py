@@ -2,13 +2,17 @@
 
 Usage (normally through ``make student``)::
 
-    .venv/bin/python -m tools.student_edition [--out _build/student]
+    .venv/bin/python -m tools.student_edition [--out _build/student] [--notebooks-only]
 
 The book's sources (``_config.yml``, ``_toc.yml``, ``references.bib``, ``book/``) are copied to
 ``<out>/src``; in the copy, every sphinx-exercise solution is deleted — a ```{solution} …```
 block in a markdown cell or page, and everything between ``{solution-start}`` and
 ``{solution-end}`` (gated solutions, which may span code cells). The exercises stay. The copy
 is then built with ``jupyter-book build`` (warnings are errors) into ``<out>/html``.
+
+The stripped notebooks themselves are written to ``<out>/notebooks/`` (outputs kept), for a
+class to work in JupyterLab (``make lab LAB_DIR=_build/student/notebooks``) or Binder without
+the answers below the questions; ``--notebooks-only`` writes just those, without the build.
 
 ``--list-solutions`` prints the first line of text of every solution in the instructor
 edition, one per line; the test suite uses it to check that none of them reaches the
@@ -100,16 +104,11 @@ def solution_first_lines() -> list[str]:
     return lines
 
 
-def build(out: Path) -> Path:
-    src = out / "src"
-    if src.exists():
-        shutil.rmtree(src)
-    src.mkdir(parents=True)
-    for name in ("_config.yml", "_toc.yml", "references.bib"):
-        shutil.copy2(ROOT / name, src / name)
-    shutil.copytree(ROOT / "book", src / "book")
+def strip_sources(src: Path) -> int:
+    """Remove the solutions from every notebook and page under ``src`` in place; return in
+    how many cells/pages there were some."""
     removed = 0
-    for path in (src / "book").rglob("*"):
+    for path in sorted(src.rglob("*")):
         if path.suffix == ".ipynb":
             nb = json.loads(path.read_text())
             stripped = strip_notebook(nb)
@@ -119,7 +118,49 @@ def build(out: Path) -> Path:
             text = path.read_text()
             removed += len(SOLUTION_BLOCK.findall(text))
             path.write_text(strip_markdown(text))
+    return removed
+
+
+def write_notebooks(book: Path, dest: Path) -> list[Path]:
+    """The student copies of the notebooks of ``book`` (already stripped), in ``dest``."""
+    if dest.exists():
+        shutil.rmtree(dest)
+    dest.mkdir(parents=True)
+    written = []
+    for path in sorted(book.glob("*.ipynb")):
+        shutil.copy2(path, dest / path.name)
+        written.append(dest / path.name)
+    return written
+
+
+def notebooks_only(out: Path) -> list[Path]:
+    """Strip a copy of ``book/*.ipynb`` and write it to ``<out>/notebooks``."""
+    tmp = out / "src-notebooks"
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir(parents=True)
+    for path in sorted((ROOT / "book").glob("*.ipynb")):
+        shutil.copy2(path, tmp / path.name)
+    removed = strip_sources(tmp)
+    written = write_notebooks(tmp, out / "notebooks")
+    shutil.rmtree(tmp)
+    print(f"student notebooks: removed solutions from {removed} cell(s), "
+          f"{len(written)} notebook(s) in {out / 'notebooks'}")
+    return written
+
+
+def build(out: Path) -> Path:
+    src = out / "src"
+    if src.exists():
+        shutil.rmtree(src)
+    src.mkdir(parents=True)
+    for name in ("_config.yml", "_toc.yml", "references.bib"):
+        shutil.copy2(ROOT / name, src / name)
+    shutil.copytree(ROOT / "book", src / "book")
+    removed = strip_sources(src / "book")
     print(f"student edition: removed solutions from {removed} cell(s)/page(s)")
+    notebooks = write_notebooks(src / "book", out / "notebooks")
+    print(f"student notebooks: {len(notebooks)} in {out / 'notebooks'}")
     jb = Path(sys.executable).with_name("jupyter-book")
     subprocess.run([str(jb), "build", str(src), "-W", "-n", "--keep-going",
                     "--path-output", str(out)], check=True)
@@ -135,9 +176,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "_build" / "student")
     parser.add_argument("--list-solutions", action="store_true")
+    parser.add_argument("--notebooks-only", action="store_true",
+                        help="write only the student notebooks (<out>/notebooks), no HTML")
     args = parser.parse_args()
     if args.list_solutions:
         print("\n".join(solution_first_lines()))
+        return
+    if args.notebooks_only:
+        notebooks_only(args.out.resolve())
         return
     html = build(args.out.resolve())
     print(f"Student edition: {html / 'index.html'}")
