@@ -130,8 +130,11 @@ def _expectation_points(density, nodes, mc_samples, seed):
     total weight, < 1e-9) and renormalising. Otherwise ``mc_samples`` draws from
     ``density.sample`` with ``seed``.
     """
+    nodes = None if nodes is None else _checks.count(nodes, "nodes")
+    mc_samples = _checks.count(mc_samples, "mc_samples")
+    seed = _checks.seed(seed)
     if hasattr(density, "quadrature") and (density.dim <= 2 or nodes is not None):
-        order = _checks.count(nodes, "nodes") if nodes is not None else _default_nodes(density)
+        order = nodes if nodes is not None else _default_nodes(density)
         x, w = density.quadrature(order)
         x = _checks.as_points(x, density.dim, name="the density's quadrature nodes", min_points=1,
                               dtype=torch.float64)
@@ -143,8 +146,7 @@ def _expectation_points(density, nodes, mc_samples, seed):
         keep = w >= 1e-13 * w.sum()
         x, w = x[keep], w[keep]
     else:
-        mc_samples = _checks.count(mc_samples, "mc_samples")
-        x = _checks.as_points(density.sample(mc_samples, seed=_checks.seed(seed)), density.dim,
+        x = _checks.as_points(density.sample(mc_samples, seed=seed), density.dim,
                               name="the density's samples", min_points=1, dtype=torch.float64)
         w = torch.ones(x.shape[0], dtype=torch.float64)
     return x, w / w.sum()

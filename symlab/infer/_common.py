@@ -26,7 +26,7 @@ def _singular(M: np.ndarray, name: str = "matrices") -> None:
     """Raise if any matrix of ``M [..., n, n]`` is singular (no inverse, no group element)."""
     if M.size == 0:
         return
-    dets = np.abs(np.linalg.det(M))
+    dets = np.atleast_1d(np.abs(np.linalg.det(M)))
     if (dets < 1e-12).any() or not np.isfinite(dets).all():
         bad = [tuple(int(v) for v in i) if len(i) > 1 else int(i[0])
                for i in np.argwhere(~(dets >= 1e-12))[:10]]
