@@ -7,6 +7,7 @@ Companion package of the book that follows K. Desai, B. Nachman and J. Thaler,
 from . import data, infer, landscape, paper, spaces, verify
 from .densities import Gaussian, GaussianMixture
 from .gan import Discovery, History, SymmetryGAN
+from .pushforward import NonlinearPushforward  # noqa: F401  (also sl.pushforward, sl.flows)
 
 __all__ = ["Gaussian", "GaussianMixture", "SymmetryGAN", "Discovery", "History",
            "paper", "spaces", "landscape", "verify", "infer", "data"]

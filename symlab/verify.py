@@ -160,6 +160,39 @@ def _maps(matrix, shift, dim: int) -> tuple[torch.Tensor, torch.Tensor]:
     return M, V.expand(K, dim)
 
 
+def _as_callables(maps, shift) -> list | None:
+    """``None`` for matrices; else the list of maps ``[N, n] -> [N, n]`` to test: one callable,
+    a list/tuple of callables, or a result with ``transform(x, run=k)`` and ``len`` (a
+    :class:`symlab.Discovery` or a flow fit: every run)."""
+    if hasattr(maps, "transform") and hasattr(maps, "__len__"):
+        fns = [lambda z, k=k: maps.transform(z, run=k) for k in range(len(maps))]
+    elif callable(maps):
+        fns = [maps]
+    elif isinstance(maps, (list, tuple)) and maps and all(callable(f) for f in maps):
+        fns = list(maps)
+    else:
+        return None
+    if shift is not None:
+        raise ValueError("shift is only for matrices; a callable map includes its translation")
+    return fns
+
+
+def _apply_callables(fns: list, z: torch.Tensor) -> torch.Tensor:
+    """``[K, q, n]``: each map applied to the points ``z [q, n]`` (float64), shapes checked."""
+    out = []
+    for k, fn in enumerate(fns):
+        y = fn(z.numpy().copy())
+        y = torch.as_tensor(np.asarray(y.detach().cpu() if isinstance(y, torch.Tensor) else y,
+                                       dtype=np.float64))
+        if y.shape != z.shape:
+            raise ValueError(f"map {k} returned shape {tuple(y.shape)} for points of shape "
+                             f"{tuple(z.shape)}; a map must send [N, n] to [N, n]")
+        if not torch.isfinite(y).all():
+            raise ValueError(f"map {k} returned NaN or inf; drop failed runs first")
+        out.append(y)
+    return torch.stack(out)
+
+
 def posthoc(data, matrix, shift=None, seed: int = 0, n: int = 20_000, hidden=(32, 32),
             epochs: int = 15, batch_size: int = 256, lr: float = 3e-3) -> PosthocResult:
     """Held-out classifier test of whether ``g(x) = M x + V`` is a symmetry of ``data``.
@@ -174,7 +207,9 @@ def posthoc(data, matrix, shift=None, seed: int = 0, n: int = 20_000, hidden=(32
     Args:
         data: a finite sample ``[N, n]`` (subsampled to ``n`` points if larger) or a density
             (``n`` points drawn with ``seed``).
-        matrix: ``[n, n]`` or ``[K, n, n]``.
+        matrix: ``[n, n]`` or ``[K, n, n]`` — or nonlinear maps: a callable ``[N, n] -> [N, n]``
+            (numpy in; numpy or tensor out), a list of them, or a fit result with
+            ``transform(x, run=k)`` (every run is tested).
         shift: ``None`` (zero), ``[n]`` (shared) or ``[K, n]``.
         seed: seeds the draw, the split, the initial weights and the minibatch order (an
             integer ``>= 0``; ``None`` draws one fresh seed from the OS for all of them).
@@ -203,8 +238,10 @@ def posthoc(data, matrix, shift=None, seed: int = 0, n: int = 20_000, hidden=(32
         x = as_points(data.sample(int(n), seed=gen), name="data", dtype=torch.float64).cpu()
     else:
         x = as_points(data, name="data", min_points=40, dtype=torch.float64).cpu()
-    M, V = _maps(matrix, shift, x.shape[1])
-    K, dim = M.shape[0], x.shape[1]
+    fns = _as_callables(matrix, shift)  # nonlinear maps: a callable, a list, a Discovery
+    if fns is None:
+        M, V = _maps(matrix, shift, x.shape[1])
+    K, dim = (M.shape[0] if fns is None else len(fns)), x.shape[1]
 
     perm = torch.randperm(x.shape[0], generator=gen)[: int(n)]
     q = len(perm) // 4
@@ -219,6 +256,8 @@ def posthoc(data, matrix, shift=None, seed: int = 0, n: int = 20_000, hidden=(32
         return ((z - centre) / scale).float()
 
     def transform(z):  # g_k(z) for every map: [q, n] -> [K, q, n]
+        if fns is not None:
+            return _apply_callables(fns, z)
         return z @ M.transpose(-1, -2) + V[:, None, :]
 
     train_real, train_fake = prepare(real_a), prepare(transform(src_b))  # [q, n], [K, q, n]
