@@ -1,4 +1,5 @@
-"""tools/notebook_chrome.py: the Colab cell, the run-time line and the figure checks.
+"""tools/notebook_chrome.py (the Colab cell, the run-time line, the figure checks) and
+tools/code_budget.py (visible code lines per chapter).
 
 Run from the repository root (``python -m pytest``, as the Makefile does), so ``tools`` imports.
 """
@@ -16,6 +17,7 @@ import nbformat
 import pytest
 import yaml
 
+from tools import code_budget
 from tools import notebook_chrome as chrome
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -140,3 +142,25 @@ def test_tagged_multiline_equations_are_noted(capsys):
     nb.cells.insert(1, nbformat.v4.new_markdown_cell(source))
     notes = chrome.math_notes(nb)
     assert len(notes) == 1 and "(24)" in notes[0]
+
+
+def test_code_budget_counts_visible_non_blank_lines(tmp_path, capsys):
+    nb = nbformat.v4.new_notebook()
+    long = "x = " + "1 + " * 30 + "1"                      # 126 characters
+    nb.cells = [nbformat.v4.new_markdown_cell("# Chapter\n\n" + long),
+                nbformat.v4.new_code_cell("import numpy as np\n\n\nx = np.ones(3)\n"),
+                nbformat.v4.new_code_cell(long + "\n"),
+                nbformat.v4.new_code_cell("   \n"),                          # blank: not a cell
+                nbformat.v4.new_code_cell("plot()\n" * 50, metadata={"tags": ["hide-input"]})]
+    for tag in ("hide-cell", "remove-cell", "remove-input"):
+        nb.cells.append(nbformat.v4.new_code_cell(long, metadata={"tags": [tag]}))
+    path = tmp_path / "09_new.ipynb"
+    nbformat.write(nb, path)
+    budget = code_budget.count(path)
+    assert (budget.cells, budget.lines, len(budget.long)) == (2, 3, 1)
+    assert budget.long[0] == (2, long)
+    assert code_budget.main([str(path)]) == 1                         # one long line
+    assert code_budget.main([str(path), "--max-width", "200"]) == 0
+    assert code_budget.main([str(path), "--max-width", "200", "--max-lines", "2"]) == 1
+    out = capsys.readouterr().out
+    assert "09_new" in out and "within budget" in out
