@@ -37,7 +37,8 @@ import torch
 
 __all__ = [
     "ArgumentTypeError", "count", "integer", "real", "rate", "positive", "nonnegative",
-    "fraction", "flag", "choice", "seed", "resolve_seed", "generator", "hidden", "device",
+    "fraction", "index", "flag", "optional_flag", "choice", "seed", "resolve_seed", "generator",
+    "hidden", "device",
     "as_array", "as_points", "as_params", "data_scale", "path", "text", "density", "space",
 ]
 
@@ -146,11 +147,25 @@ def fraction(value, name: str, lo: float = 0.0, hi: float = 1.0, *, lo_open: boo
     return v
 
 
+def index(value, name: str, size: int, what: str = "entries") -> int:
+    """An index into ``size`` items: an integer in ``[0, size)`` (negative indices are refused)."""
+    v = integer(value, name)
+    if not 0 <= v < size:
+        raise ValueError(f"{name}={v} is out of range: there are {size} {what}, numbered 0 to "
+                         f"{size - 1}.")
+    return v
+
+
 def flag(value, name: str) -> bool:
     """A bool (Python or numpy)."""
     if isinstance(value, (bool, np.bool_)):
         return bool(value)
     raise ArgumentTypeError(f"{name} must be True or False; got {_kind(value)}")
+
+
+def optional_flag(value, name: str) -> bool | None:
+    """``None`` (automatic) or a bool."""
+    return None if value is None else flag(value, name)
 
 
 def choice(value, name: str, options) -> str:
