@@ -118,8 +118,8 @@ def real(value, name: str) -> float:
 
 def rate(value, name: str) -> float:
     """A finite number ``> 0`` (learning rates, widths, tolerances, scales)."""
-    v = real(value, name)
-    if not v > 0:
+    v = float(_number(value, name))
+    if not (math.isfinite(v) and v > 0):
         raise ValueError(f"{name} must be a finite number > 0; got {v}.")
     return v
 
@@ -129,8 +129,8 @@ positive = rate
 
 def nonnegative(value, name: str) -> float:
     """A finite number ``>= 0`` (penalty weights, Adam's ε …)."""
-    v = real(value, name)
-    if v < 0:
+    v = float(_number(value, name))
+    if not (math.isfinite(v) and v >= 0):
         raise ValueError(f"{name} must be a finite number >= 0; got {v}.")
     return v
 
