@@ -1,40 +1,185 @@
-"""The one adversarial training loop of symlab.
+"""The one adversarial training loop of symlab, and everything it needs.
 
-:meth:`symlab.SymmetryGAN.fit` (one map per run) and the learners of :mod:`symlab.infer`
-(a family of maps per run: ``exp(tL)``, or ``g(x | Ω(c))`` of Eq. 44) differ only in how a
-run's parameters turn standardised events into transformed events. Everything else — the
-ensemble of discriminators, the simultaneous step of both players from one discriminator
-pass, the learning-rate schedule, tail averaging, reviving dead discriminators, stopping runs
-that diverge — is this loop.
+* :class:`Settings` — the trainer's settings and their defaults, in one place;
+* :class:`Sampler` — batches from a finite sample or a density, standardised;
+* :class:`MapFamily` — what the loop trains: ``K`` runs of some family of maps;
+* :func:`train` — the loop.
 
-Hooks supplied by the caller:
+:meth:`symlab.SymmetryGAN.fit` (one affine map per run), the learners of
+:mod:`symlab.infer` (a family of maps per run: ``exp(tL)``, or ``g(x | Ω(c))`` of Eq. 44) and
+the nonlinear flows differ only in their :class:`MapFamily`. Everything else — the ensemble
+of discriminators, the simultaneous step of both players from one discriminator pass, the
+optimiser, the learning-rate schedule, tail averaging, reviving dead discriminators,
+stopping runs that diverge — is here.
 
-* ``fake(params, z_src [K, B', n], frac) -> [K, B', n]``: the transformed events,
-  differentiable in ``params`` (``frac`` is the training progress in [0, 1]);
-* ``penalties(z_src) -> [(weight, values [K]), …]``: terms added to the generator's
-  objective (Eqs. 18 and 41), computed after ``fake`` in the same step;
-* ``settle(params)``: projects the parameters in place after each update;
-* ``record(params) -> array``: what the history keeps of the parameters.
+The generator's optimiser (``GroupAdam``) is built not to prefer a basis. Its step is the
+natural gradient ``F⁻¹ ∇θ`` of the family's metric ``F`` (for linear maps the metric that the
+Frobenius norm of ``δM`` and the length of ``δu`` induce on the parameters, so a step is the
+same motion of the map whatever the parametrisation), with Adam's momentum and one
+normalisation per run: the second moment is that of the whole tangent vector,
+``‖∇‖²_F⁻¹``, not one per coordinate. Per-coordinate Adam moves along the coordinate axes'
+diagonals (``sign(∇)`` steps) and so prefers the basis the data happen to be written in.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
+from . import _checks
 from ._progress import use_progress
 from .discriminator import EnsembleMLP
 
+__all__ = ["Settings", "Sampler", "MapFamily", "LoopResult", "train", "Adam", "GroupAdam"]
 
+
+# ----------------------------------------------------------------------------- settings
+@dataclass(frozen=True)
+class Settings:
+    """The trainer's settings, one set of defaults for every problem (see SymmetryGAN).
+
+    The defaults were measured on the discovery suite (``python -m symlab.bench discovery``).
+    """
+
+    steps: int = 3000
+    batch_size: int = 128
+    lr_g: float = 0.01
+    lr_d: float = 0.01
+    hidden: tuple = (25, 25)
+    objective: str = "non-saturating"
+    lr_floor: float = 0.02
+    average: float = 0.3
+    eps_g: float = 0.3
+    lr_shift: float | None = None   # learning rate of free translations (None: 2 lr_g)
+    optimizer: str = "adam"
+    cyclic: int | None = None
+    alpha: float = 0.1
+    commutator: float | None = None
+
+    def __post_init__(self):
+        c = _checks
+        set_ = object.__setattr__
+        set_(self, "steps", c.count(self.steps, "steps", minimum=1))
+        set_(self, "batch_size", c.count(self.batch_size, "batch_size", minimum=4))
+        for name in ("lr_g", "lr_d"):
+            set_(self, name, c.rate(getattr(self, name), name))
+        set_(self, "lr_shift", 2.0 * self.lr_g if self.lr_shift is None
+             else c.rate(self.lr_shift, "lr_shift"))
+        set_(self, "optimizer", c.choice(self.optimizer, "optimizer", ("adam", "group")))
+        set_(self, "hidden", c.hidden(self.hidden))
+        if self.objective not in ("non-saturating", "minimax"):
+            raise ValueError(f"objective must be 'non-saturating' or 'minimax'; "
+                             f"got {self.objective!r}")
+        set_(self, "lr_floor", c.fraction(self.lr_floor, "lr_floor", 0.0, 1.0))
+        set_(self, "average", c.fraction(self.average, "average", 0.0, 1.0, hi_open=True))
+        set_(self, "eps_g", c.nonnegative(self.eps_g, "eps_g"))
+        if self.cyclic is not None:
+            set_(self, "cyclic", c.count(self.cyclic, "cyclic", minimum=1))
+        set_(self, "alpha", c.nonnegative(self.alpha, "alpha"))
+        if self.commutator is not None:
+            set_(self, "commutator", c.nonnegative(self.commutator, "commutator"))
+
+    def replace(self, **changes) -> Settings:
+        return replace(self, **changes)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+# ----------------------------------------------------------------------------- data
+class Sampler:
+    """Batches of standardised events from a finite sample ``[N, n]`` or a density.
+
+    ``z = (x − centre) / scale`` with the data mean and one common scale (the RMS distance
+    from the mean, the same for every coordinate, so rotations stay rotations); the data are
+    validated, and their spread checked, in float64 (:func:`symlab._checks.data_scale`). A
+    density (``.sample``/``.log_prob``) gives fresh events every step (its statistics come
+    from a probe of 20 000 events); a finite sample is drawn from with replacement.
+    """
+
+    def __init__(self, data, dim: int, gen: torch.Generator, device=None):
+        self.dim, self.gen = int(dim), gen
+        self.device = torch.device("cpu") if device is None else torch.device(device)
+        if hasattr(data, "sample") and hasattr(data, "log_prob"):  # a density
+            if int(getattr(data, "dim", dim)) != dim:
+                raise ValueError(f"the density has dimension {data.dim} but the search space acts "
+                                 f"on dimension {dim}: pick a space with dim={data.dim}.")
+            self.density, self.points = data, None
+            ref = torch.as_tensor(data.sample(20000, seed=self._seed())).reshape(-1, dim)
+        else:
+            self.density = None
+            ref = _checks.as_points(data, dim, name="data", dtype=torch.float64)
+        _checks.data_scale(ref, name="data")  # clear errors for degenerate or extreme data
+        ref = ref.to(torch.float32)
+        centre = ref.mean(0)
+        self.scale = float((ref - centre).pow(2).mean().sqrt())
+        self.centre = centre.to(self.device)
+        self.centre64 = centre.double()
+        if self.density is None:
+            self.points = ref.to(self.device)
+
+    def _seed(self) -> int:
+        return int(torch.randint(0, 2**31 - 1, (1,), generator=self.gen))
+
+    def draw(self, K: int, B: int) -> torch.Tensor:
+        """``[K, B, n]`` standardised events."""
+        n = self.dim
+        if self.points is not None:
+            idx = torch.randint(0, self.points.shape[0], (K * B,), generator=self.gen)
+            x = self.points[idx.to(self.device)].reshape(K, B, n)
+        elif hasattr(self.density, "sample_shaped"):
+            x = self.density.sample_shaped((K, B), seed=self.gen).to(self.device)
+        else:
+            x = self.density.sample(K * B, seed=self._seed())
+            x = torch.as_tensor(x, dtype=torch.float32).reshape(K, B, n).to(self.device)
+        return (x - self.centre) / self.scale
+
+
+# ----------------------------------------------------------------------------- families
+class MapFamily:
+    """What :func:`train` trains: ``K`` runs, each a map (or a family of maps) of the
+    standardised events, with trainable parameters ``theta [K, …]``.
+
+    Subclasses implement :meth:`transform`; the other hooks have neutral defaults.
+    """
+
+    def transform(self, theta: torch.Tensor, z: torch.Tensor, frac: float) -> torch.Tensor:
+        """The transformed events ``[K, B, n]`` of ``z [K, B, n]``, differentiable in
+        ``theta``; ``frac`` is the training progress in [0, 1]."""
+        raise NotImplementedError
+
+    def penalties(self, theta: torch.Tensor, z: torch.Tensor) -> list:
+        """Terms added to the generator's objective: ``[(weight, values [K]), …]``; called
+        right after :meth:`transform` in the same step (so it may reuse what it computed)."""
+        return []
+
+    def metric(self, theta: torch.Tensor) -> torch.Tensor | None:
+        """The metric ``F [K, P, P]`` on the flattened parameters for the natural-gradient
+        step, or ``None`` for the Euclidean metric."""
+        return None
+
+    def project(self, theta: torch.Tensor) -> None:
+        """Put the parameters back where they belong, in place, after each update."""
+
+    def to_space(self, theta: torch.Tensor) -> np.ndarray:
+        """What the history records of the parameters (float64, numpy)."""
+        return theta.detach().double().cpu().numpy()
+
+    def average(self, total: torch.Tensor, count: int) -> torch.Tensor:
+        """Tail average of parameters from their float64 sum (default: the arithmetic mean)."""
+        return total / count
+
+
+# ----------------------------------------------------------------------------- optimisers
 class Adam:
-    """Adam (Kingma & Ba) on one ``[K, …]`` tensor — a generator's parameters or the flat
-    parameters of the discriminator ensemble — without torch.optim's per-call overhead,
-    which costs more than the update itself at these sizes."""
+    """Adam (Kingma & Ba) with per-coordinate normalisation, on one ``[K, …]`` tensor — the
+    flat parameters of the discriminator ensemble — without torch.optim's per-call
+    overhead, which costs more than the update itself at these sizes (it computes the same
+    update as ``torch.optim.Adam``; see the tests)."""
 
     def __init__(self, param: torch.Tensor, eps: float, betas=(0.9, 0.999)):
         self.param, self.eps, (self.b1, self.b2) = param, float(eps), betas
@@ -51,71 +196,94 @@ class Adam:
         self.param.addcdiv_(self.m, denom, value=-lr / (1 - self.b1**self.t))
 
 
-@dataclass
-class Schedule:
-    """The training settings the loop itself uses (see :class:`symlab.SymmetryGAN`)."""
+class GroupAdam:
+    """Adam on ``K`` runs whose steps do not depend on the basis or the parametrisation.
 
-    steps: int
-    batch_size: int
-    lr_g: float
-    lr_d: float
-    hidden: tuple
-    lr_floor: float
-    average: float
-    eps_g: float
-    seed: int
-    objective: str = "non-saturating"
+    ``step(grad, metric, lr)``: the natural gradient ``n = F⁻¹ g`` per run (``F [K, P, P]``
+    from the family, ``None`` = Euclidean), momentum ``m ← β₁ m + (1 − β₁) n``, one second
+    moment per run ``v ← β₂ v + (1 − β₂) gᵀ F⁻¹ g`` (the squared length of the whole tangent
+    vector), and ``θ ← θ − lr · m̂ / (√v̂ + ε)``. ``ε`` sets where steps stop being normalised:
+    far from a symmetry gradients are ≫ ε and steps have length ≈ lr; near one they are ≪ ε
+    (mostly batch noise) and steps shrink in proportion, as in gradient descent.
+    """
+
+    def __init__(self, param: torch.Tensor, eps: float, betas=(0.9, 0.999)):
+        self.param, self.eps, (self.b1, self.b2) = param, float(eps), betas
+        K = param.shape[0]
+        self.m = torch.zeros_like(param)
+        self.v = torch.zeros(K, dtype=param.dtype, device=param.device)
+        self.t = 0
+
+    @torch.no_grad()
+    def step(self, grad: torch.Tensor, metric: torch.Tensor | None, lr: float) -> None:
+        self.t += 1
+        K = grad.shape[0]
+        g = grad.reshape(K, -1)
+        if metric is None:
+            nat = g
+        else:
+            Fm = metric.to(torch.float64)
+            P = Fm.shape[-1]
+            damp = 1e-6 * Fm.diagonal(dim1=-2, dim2=-1).mean(-1).clamp_min(1e-12)
+            Fm = Fm + damp[:, None, None] * torch.eye(P, dtype=Fm.dtype, device=Fm.device)
+            nat = torch.linalg.solve(Fm, g.to(torch.float64)[..., None])[..., 0].to(g.dtype)
+        sq = (g * nat).sum(1).clamp_min(0)
+        self.m.mul_(self.b1).add_(nat.reshape(self.m.shape), alpha=1 - self.b1)
+        self.v.mul_(self.b2).add_(sq, alpha=1 - self.b2)
+        denom = (self.v / (1 - self.b2**self.t)).sqrt_().add_(self.eps)
+        shape = (K,) + (1,) * (self.m.ndim - 1)
+        self.param.sub_(self.m * (lr / (1 - self.b1**self.t) / denom).reshape(shape))
 
 
+# ----------------------------------------------------------------------------- the loop
 @dataclass
 class LoopResult:
     """What :func:`train` returns (``K`` runs, ``T`` records)."""
 
     final: torch.Tensor    # tail-averaged parameters (float64), or the last iterate if no tail
-    last: torch.Tensor     # the last iterate
     loss: np.ndarray       # [K] mean loss of Eq. (13) over the tail
     failed: np.ndarray     # [K] runs stopped for a non-finite value
     revived: np.ndarray    # [K] how often each run's discriminator was re-initialised
     steps: np.ndarray      # [T] recorded steps (0 = start)
-    records: list          # T records of record(params)
+    records: list          # T records of family.to_space(theta)
     d_loss: np.ndarray     # [T, K] mean loss of Eq. (13) since the previous record; row 0 NaN
     g_loss: np.ndarray     # [T, K] the generator's objective plus penalties, same averaging
 
 
-def train(draw: Callable, centre: torch.Tensor, scale: float, n: int, params: torch.Tensor,
-          fake: Callable, sched: Schedule, *, penalties: Callable | None = None,
-          settle: Callable | None = None, record: Callable | None = None,
-          first_record=None, every: int = 0, progress: bool | None = None,
+def train(sampler: Sampler, family: MapFamily, theta: torch.Tensor, settings: Settings, *,
+          seed: int, every: int = 0, first_record=None, progress: bool | None = None,
           desc: str = "SymmetryGAN") -> LoopResult:
-    """Train ``params [K, …]`` (a leaf tensor with ``requires_grad``) against ``K`` discriminators.
+    """Train ``theta [K, …]`` (a leaf tensor with ``requires_grad``) against ``K``
+    discriminators, one per run.
 
-    Each step draws ``batch_size`` events per run (``draw(K, B) -> [K, B, n]``), standardises
-    them, ``z = (x − centre) / scale``, keeps the first half as real events and transforms the
-    second half with ``fake``. One discriminator pass over (real, transformed) then serves
-    both players (simultaneous gradient steps): ``d`` descends Eq. (13) with labels real → 1,
-    transformed → 0, and ``params`` descend the generator's objective (non-saturating
-    ``−log d(g x)``, or minimax ``log(1 − d(g x))``) plus penalties, through ``d``'s input
-    gradient on the transformed half. Learning rates decay along a cosine to ``lr_floor``.
+    Each step draws ``batch_size`` standardised events per run, keeps the first half as real
+    events and transforms the second half with ``family.transform``. One discriminator pass
+    over (real, transformed) then serves both players (simultaneous gradient steps): ``d``
+    descends Eq. (13) with labels real → 1, transformed → 0, and ``theta`` descends the
+    generator's objective (non-saturating ``−log d(g x)``, or minimax ``log(1 − d(g x))``)
+    plus the family's penalties, through ``d``'s input gradient on the transformed half.
+    Learning rates decay along a cosine to ``lr_floor`` of their start. The reported
+    parameters average the iterates over the last ``average`` fraction of the steps.
     """
-    s = sched
-    steps, B = int(s.steps), int(s.batch_size)
-    K = params.shape[0]
-    dev = params.device
-    disc = EnsembleMLP(K, n, tuple(int(h) for h in s.hidden), seed=int(s.seed) + 1).to(dev)
-    opt_g = Adam(params, eps=float(s.eps_g))
+    s = settings
+    steps, B = s.steps, s.batch_size
+    K = theta.shape[0]
+    dev = theta.device
+    disc = EnsembleMLP(K, sampler.dim, s.hidden, seed=int(seed) + 1).to(dev)
+    group = s.optimizer == "group"
+    opt_g = GroupAdam(theta, eps=s.eps_g) if group else Adam(theta.data, eps=s.eps_g)
     opt_d = Adam(disc.flat.data, eps=1e-7)  # Keras' Adam ε
     half = B // 2
     # d/dl of softplus(−l) on real rows is sigmoid(l) − 1, of softplus(l) on fake rows sigmoid(l)
     shift_d = torch.cat([torch.full((half,), -1.0), torch.zeros(B - half)]).to(dev)
     failed = torch.zeros(K, dtype=torch.bool, device=dev)
     revived = torch.zeros(K, dtype=torch.int64, device=dev)
-    last_good = params.detach().clone()
-    tail_start = steps - int(round(float(s.average) * steps)) + 1
+    last_good = theta.detach().clone()
+    tail_start = steps - int(round(s.average * steps)) + 1
     tail_sum = torch.zeros_like(last_good, dtype=torch.float64)
     tail_loss = torch.zeros(K, dtype=torch.float64, device=dev)
-    record = record or (lambda p: p.detach().double().cpu().numpy())
     rec_steps = [0]
-    rec = [record(params) if first_record is None else first_record]
+    rec = [family.to_space(theta) if first_record is None else first_record]
     rec_d, rec_g = [], []
     acc_d = torch.zeros(K, device=dev)
     acc_g = torch.zeros(K, device=dev)
@@ -131,10 +299,10 @@ def train(draw: Callable, centre: torch.Tensor, scale: float, n: int, params: to
         frac = (step - 1) / max(1, steps - 1)
         decay = s.lr_floor + (1 - s.lr_floor) * 0.5 * (1 + math.cos(math.pi * frac))
 
-        z = (draw(K, B) - centre) / scale  # [K, B, n] in standardised units
+        z = sampler.draw(K, B)  # [K, B, n] in standardised units
         z_real, z_src = z[:, :half], z[:, half:]
         alive = (~failed).to(z.dtype)[:, None]
-        gz = fake(params, z_src, frac)  # [K, B − half, n], differentiable in params
+        gz = family.transform(theta, z_src, frac)  # [K, B − half, n]
         with torch.no_grad():
             logits, ws = disc.forward_cached(torch.cat([z_real, gz.detach().to(z.dtype)], 1))
             l_fake = logits[:, half:]
@@ -159,34 +327,41 @@ def train(draw: Callable, centre: torch.Tensor, scale: float, n: int, params: to
             disc.set_rows(opt_d.v, dead)
             revived += dead.to(revived.dtype)
         surrogate = (gz * dgz.to(gz.dtype)).sum()
-        for weight, values in (penalties(z_src) if penalties is not None else ()):
+        for weight, values in family.penalties(theta, z_src):
             surrogate = surrogate + weight * (values * alive[:, 0]).sum()
             g_obj = g_obj + weight * values.detach()
-        params.grad = None
+        theta.grad = None
         surrogate.backward()
-        grad = params.grad
+        grad = theta.grad
         bad_grad = ~torch.isfinite(grad).reshape(K, -1).all(1)
-        opt_g.step(torch.nan_to_num(grad, nan=0.0, posinf=0.0, neginf=0.0), s.lr_g * decay)
+        grad = torch.nan_to_num(grad, nan=0.0, posinf=0.0, neginf=0.0)
+        if group:
+            with torch.no_grad():
+                metric = family.metric(theta.detach())
+                if metric is not None:
+                    metric = torch.nan_to_num(metric, nan=0.0, posinf=0.0, neginf=0.0)
+            opt_g.step(grad, metric, s.lr_g * decay)
+        else:
+            opt_g.step(grad, s.lr_g * decay)
 
         with torch.no_grad():  # divergence bookkeeping: a run with a non-finite value stops
-            bad = (~torch.isfinite(params).reshape(K, -1).all(1) | ~torch.isfinite(d_loss)
+            bad = (~torch.isfinite(theta).reshape(K, -1).all(1) | ~torch.isfinite(d_loss)
                    | ~torch.isfinite(g_obj) | bad_grad)
             if bad.any():
                 failed |= bad
-                params[failed] = last_good[failed]
+                theta[failed] = last_good[failed]
                 disc.flat.data.nan_to_num_(nan=0.0, posinf=0.0, neginf=0.0)
-            if settle is not None:
-                settle(params)
-            last_good.copy_(params)
+            family.project(theta)
+            last_good.copy_(theta)
             if step >= tail_start:
-                tail_sum += params.detach()
+                tail_sum += theta.detach()
                 tail_loss += torch.nan_to_num(d_loss, nan=0.0).double()
             acc_d += torch.nan_to_num(d_loss, nan=0.0)
             acc_g += torch.nan_to_num(g_obj, nan=0.0)
             acc_n += 1
         if every and (step % every == 0 or step == steps):
             rec_steps.append(step)
-            rec.append(record(params))
+            rec.append(family.to_space(theta))
             rec_d.append((acc_d / acc_n).cpu().numpy())
             rec_g.append((acc_g / acc_n).cpu().numpy())
             acc_d.zero_()
@@ -198,10 +373,80 @@ def train(draw: Callable, centre: torch.Tensor, scale: float, n: int, params: to
         bar.close()
 
     n_tail = steps - tail_start + 1
-    final = tail_sum / n_tail if n_tail > 0 else params.detach()
+    final = family.average(tail_sum, n_tail) if n_tail > 0 else theta.detach().double()
     loss = (tail_loss / n_tail if n_tail > 0 else d_loss.double()).cpu().numpy()
     nan_row = [np.full(K, np.nan)]
-    return LoopResult(final=final, last=params.detach().clone(), loss=loss,
-                      failed=failed.cpu().numpy(), revived=revived.cpu().numpy(),
-                      steps=np.asarray(rec_steps), records=rec,
+    return LoopResult(final=final, loss=loss, failed=failed.cpu().numpy(),
+                      revived=revived.cpu().numpy(), steps=np.asarray(rec_steps), records=rec,
                       d_loss=np.stack(nan_row + rec_d), g_loss=np.stack(nan_row + rec_g))
+
+
+# ----------------------------------------------------------------------------- affine maps
+class Standardised:
+    """A search space seen in the trainer's coordinates ``z = (x − m) / s``.
+
+    ``m`` is the data mean and ``s`` one common scale (:class:`Sampler`). In these coordinates
+    a map ``g(x) = M x + V`` acts as ``z ↦ M z + u`` with ``u = (M m + V − m) / s``, the
+    displacement of the data's centre in units of its spread. For spaces whose translation
+    is a free parameter, the trainer optimises ``u / gain`` in place of ``V``: the same set
+    of maps, but moving the centre no longer drags the matrix along, and learning rates mean
+    the same for data in GeV as for data of unit variance (with per-coordinate Adam, ``gain``
+    makes translations move ``gain`` times faster). Results are converted back.
+    """
+
+    def __init__(self, space, centre: torch.Tensor, scale: float, gain: float = 1.0):
+        self.space = space
+        self.m = centre.double().cpu()
+        self.s = float(scale)
+        self.idx = list(space.shift_params)
+        self.gain = float(gain)
+
+    def _u(self, M, V):
+        m = self.m.to(device=M.device, dtype=M.dtype)
+        return (torch.einsum("kij,j->ki", M, m) + V - m) / self.s
+
+    def to_train(self, theta: torch.Tensor) -> torch.Tensor:
+        """Space parameters ``[K, P]`` → trainer parameters ``[K, P]`` (float64)."""
+        t = theta.double().clone()
+        if self.idx:
+            M, V = self.space.matrix(t), self.space.shift(t)
+            t[:, self.idx] = self._u(M, V) / self.gain
+        return t
+
+    def to_space(self, theta_t: torch.Tensor) -> torch.Tensor:
+        """Trainer parameters ``[K, P]`` → space parameters ``[K, P]`` (float64)."""
+        t = theta_t.detach().double().clone()
+        if self.idx:
+            M = self.space.matrix(t)
+            m = self.m.to(device=t.device, dtype=t.dtype)
+            u = self.gain * t[:, self.idx]
+            t[:, self.idx] = m + self.s * u - torch.einsum("kij,j->ki", M, m)
+        return t
+
+    def maps(self, theta_t: torch.Tensor):
+        """``(M [K, n, n], u [K, n])`` of ``z ↦ M z + u``, differentiable in ``theta_t``."""
+        M = self.space.matrix(theta_t)
+        if self.idx:
+            return M, self.gain * theta_t[:, self.idx]
+        return M, self._u(M, self.space.shift(theta_t)).to(M.dtype)
+
+    @staticmethod
+    def apply(M, u, z):
+        """``M z + u`` for every run: ``z [K, B, n]`` → ``[K, B, n]``."""
+        return torch.matmul(z, M.transpose(-1, -2)) + u[:, None, :]
+
+    def metric(self, theta_t: torch.Tensor, shift_gain: float = 1.0, h: float = 1e-5):
+        """``F = JᵀJ [K, P, P]`` with ``J`` the Jacobian of ``(M, u / shift_gain)`` in
+        ``theta_t``: the metric that ``‖δM‖²_F + ‖δu‖² / shift_gain²`` induces on the
+        parameters, so a step of length ``lr`` is the same motion of the map whatever the
+        parametrisation or the basis (the Frobenius norm is invariant under ``M ↦ QMQᵀ``),
+        and a translation may move the centre ``shift_gain`` times farther. Central
+        differences in float64, all runs and parameters in one batched call."""
+        t = theta_t.detach().double()
+        K, P = t.shape
+        step = h * torch.eye(P, dtype=t.dtype, device=t.device)
+        probe = torch.cat([t[:, None, :] + step, t[:, None, :] - step], 1).reshape(-1, P)
+        M, u = self.maps(probe)
+        y = torch.cat([M.reshape(M.shape[0], -1), u / shift_gain], 1).reshape(K, 2, P, -1)
+        J = (y[:, 0] - y[:, 1]) / (2 * h)  # [K, P, n² + n]
+        return J @ J.transpose(1, 2)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 
 from . import _checks
@@ -42,7 +43,6 @@ class SearchSpace:
     dim: int = 1
     param_names: tuple[str, ...] = ()
     default_ranges: dict[str, tuple[float, float]] = {}
-    has_shift: bool = False
     #: indices of parameters that *are* the translation V (so V = params[:, shift_params]);
     #: empty when V is fixed or zero. The trainer re-centres these (see symlab.gan).
     shift_params: tuple[int, ...] = ()
@@ -137,10 +137,12 @@ class SearchSpace:
         hi = torch.tensor([self.init_ranges[n][1] for n in self.param_names])
         return lo + (hi - lo) * torch.rand(int(K), self.n_params, generator=g)
 
-    def describe(self, params) -> list[str]:
-        """Human-readable ``name=value`` strings for each run."""
-        p = self._prep(params)
-        return [", ".join(f"{n}={v:.3f}" for n, v in zip(self.param_names, row.tolist())) for row in p]
+    def sample_uniform(self, K: int, seed=None) -> torch.Tensor:
+        """Initial parameters ``[K, P]`` whose maps are spread without preferring a basis:
+        uniform on the group (Haar) where it is compact (``SO(n)``), rotation-invariant where
+        the paper's box prefers its diagonals (``RotationScale2D``, ``O2``), and
+        :meth:`sample_init` elsewhere. ``sl.discover`` starts from these."""
+        return self.sample_init(K, seed)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(dim={self.dim}, params={self.param_names})"
@@ -158,7 +160,6 @@ class Affine(SearchSpace):
       Initialisation: ``A = 1 + U(−0.5, 0.5)`` entrywise, ``V`` in U(−1, 1).
     """
 
-    has_shift = True
 
     def __init__(self, n: int = 1, ranges: dict | None = None):
         n = _checks.count(n, "n (the dimension of Affine(n))")
@@ -200,7 +201,6 @@ class Slope1D(SearchSpace):
     dim = 1
     param_names = ("c",)
     default_ranges = {"c": (-5.0, 5.0)}
-    has_shift = True
 
     def __init__(self, b: float = 1.0, ranges: dict | None = None):
         self.b = _checks.real(b, "b")
@@ -214,15 +214,33 @@ class Slope1D(SearchSpace):
 
 
 # --------------------------------------------------------------------------- 2D spaces
+def _disk_init(space, K: int, seed) -> torch.Tensor:
+    """``[K, P]`` with ``(c, s)`` uniform on the disk of area 4 (the paper's square
+    U(−1, 1)² has that area, but prefers its diagonals: a start's angle should not depend on
+    the basis the data are written in); other parameters from ``init_ranges``."""
+    p = SearchSpace.sample_init(space, K, seed)
+    g = _checks.generator(None if seed is None else int(seed) + 7919)
+    u = torch.rand(p.shape[0], 2, generator=g)
+    r = (2.0 / math.sqrt(math.pi)) * u[:, 0].sqrt()
+    a = TWO_PI * u[:, 1]
+    p[:, 0], p[:, 1] = r * torch.cos(a), r * torch.sin(a)
+    return p
+
+
 class RotationScale2D(SearchSpace):
     """``g(x) = [[c, s], [−s, c]] x`` (Eq. 23): rotations times dilatations, SO(2) × R⁺.
 
-    Symmetries of N_{1,1} lie on the unit circle c² + s² = 1. Initialisation U(−1, 1)².
+    Symmetries of N_{1,1} lie on the unit circle c² + s² = 1. Initialisation U(−1, 1)² (the
+    paper's); :meth:`sample_uniform` draws uniformly on the disk of the same area instead,
+    which does not prefer the square's diagonals.
     """
 
     dim = 2
     param_names = ("c", "s")
     default_ranges = {"c": (-1.0, 1.0), "s": (-1.0, 1.0)}
+
+    def sample_uniform(self, K: int, seed=None) -> torch.Tensor:
+        return _disk_init(self, K, seed)
 
     def _matrix(self, p):
         c, s = p[:, 0], p[:, 1]
@@ -236,7 +254,8 @@ class O2(SearchSpace):
     ``sigma < 0`` the reflection-like ``[[c, s], [s, −c]]`` (det = −(c² + s²)). ``sigma`` is
     a discrete label: its gradient is zero, so each run stays in the component it starts in.
     ``kind`` chooses the initial components: ``"both"`` (half the runs each, alternating),
-    ``"rotation"`` or ``"reflection"``. Initialisation of (c, s): U(−1, 1)².
+    ``"rotation"`` or ``"reflection"``. Initialisation of (c, s): U(−1, 1)²
+    (:meth:`sample_uniform`: the disk of the same area, as in :class:`RotationScale2D`).
     """
 
     dim = 2
@@ -249,7 +268,13 @@ class O2(SearchSpace):
         super().__init__(ranges)
 
     def sample_init(self, K: int, seed=None) -> torch.Tensor:
-        p = super().sample_init(K, seed)
+        return self._components(super().sample_init(K, seed))
+
+    def sample_uniform(self, K: int, seed=None) -> torch.Tensor:
+        return self._components(_disk_init(self, K, seed))
+
+    def _components(self, p: torch.Tensor) -> torch.Tensor:
+        K = p.shape[0]
         if self.kind == "both":
             p[:, 2] = torch.where(torch.arange(K) % 2 == 0, 1.0, -1.0)
         else:
@@ -276,7 +301,6 @@ class Iwasawa2D(SearchSpace):
     param_names = ("d", "theta", "r", "u", "a", "b")
     default_ranges = {"d": (-2.0, 2.0), "theta": (0.0, TWO_PI), "r": (0.1, 5.0),
                       "u": (-3.0, 3.0), "a": (-1.0, 1.0), "b": (-1.0, 1.0)}
-    has_shift = True
     shift_params = (4, 5)
 
     def _matrix(self, p):
@@ -354,22 +378,35 @@ class SO(SearchSpace):
 
     ``R_k`` rotates the coordinate pair ``(i, j)`` (in the order (0,1), (0,2), …, (n−2, n−1)) as
     in Eqs. (35)–(36): ``x_i ↦ x_i cos θ + x_j sin θ``, ``x_j ↦ x_j cos θ − x_i sin θ``.
-    Initialisation θ_k ~ U(0, 2π).
+    Initialisation θ_k ~ U(0, 2π), the original study's. These are not uniform on SO(n) for
+    n ≥ 3; :meth:`sample_uniform` draws from the Haar measure instead (the Q factor of a
+    Gaussian matrix, decomposed into angles by :meth:`params_from_matrix`).
     """
 
     def __init__(self, n: int = 4, ranges: dict | None = None):
-        n = _checks.count(n, "n (the dimension of SO(n); SO(n) needs n >= 2)", minimum=2)
+        n = _checks.count(n, "n", minimum=2)
         self.dim = n
         self.pairs = [(i, j) for i in range(n) for j in range(i + 1, n)]
         self.param_names = tuple(f"theta{k + 1}" for k in range(len(self.pairs)))
         self.default_ranges = {name: (0.0, TWO_PI) for name in self.param_names}
         super().__init__(ranges)
 
+    def sample_uniform(self, K: int, seed=None) -> torch.Tensor:
+        """``[K, m]`` angles of rotations drawn from the Haar measure of SO(n)."""
+        g = _checks.generator(seed)
+        A = torch.randn(_checks.count(K, "K", minimum=0), self.dim, self.dim, generator=g,
+                        dtype=torch.float64)
+        Q, R = torch.linalg.qr(A)
+        Q = Q * torch.sign(torch.diagonal(R, dim1=-2, dim2=-1))[:, None, :]
+        flip = torch.linalg.det(Q) < 0
+        Q[flip, :, 0] = -Q[flip, :, 0]  # into SO(n), still Haar
+        return self.params_from_matrix(Q).float()
+
     def _matrix(self, p):
         K, n = p.shape[0], self.dim
-        M = torch.eye(n, dtype=p.dtype).expand(K, n, n)
+        M = torch.eye(n, dtype=p.dtype, device=p.device).expand(K, n, n)
         c, s = torch.cos(p), torch.sin(p)
-        eye = torch.eye(n, dtype=p.dtype)
+        eye = torch.eye(n, dtype=p.dtype, device=p.device)
         for k, (i, j) in enumerate(self.pairs):
             R = eye.repeat(K, 1, 1)
             R[:, i, i] = c[:, k]
@@ -378,3 +415,43 @@ class SO(SearchSpace):
             R[:, j, i] = -s[:, k]
             M = M @ R
         return M
+
+    def params_from_matrix(self, matrix) -> torch.Tensor:
+        """Givens angles ``[K, m]`` (float64) of rotations ``[K, n, n]`` (det +1).
+
+        The first column of ``R_{01} R_{02} ⋯ R_{0,n−1}`` is ``(Π c_k, …, −s_j Π_{k>j} c_k, …)``,
+        spherical coordinates of the matrix's first column; the rest acts on the remaining
+        coordinates and is decomposed the same way, one coordinate at a time.
+        """
+        M = torch.as_tensor(np.asarray(matrix, dtype=np.float64)) \
+            if not isinstance(matrix, torch.Tensor) else matrix.detach().double()
+        if M.ndim == 2:
+            M = M[None]
+        n = self.dim
+        if M.ndim != 3 or M.shape[1:] != (n, n):
+            raise ValueError(f"matrix must have shape [K, {n}, {n}]; got {tuple(M.shape)}")
+        K = M.shape[0]
+        angles = torch.zeros(K, len(self.pairs), dtype=torch.float64)
+        rest = M.clone()
+        eye = torch.eye(n, dtype=torch.float64)
+        k = 0
+        for i in range(n - 1):
+            v = rest[:, :, i]  # column i; entries above i are 0 by now
+            rho = v[:, i]
+            block = eye.repeat(K, 1, 1)
+            start = k
+            for j in range(i + 1, n):
+                angles[:, k] = torch.atan2(-v[:, j], rho)
+                rho = torch.sqrt(rho**2 + v[:, j] ** 2)
+                k += 1
+            # A = R_(i,i+1) ⋯ R_(i,n−1); rest ← Aᵀ rest
+            for kk, j in zip(range(start, k), range(i + 1, n)):
+                c, s = torch.cos(angles[:, kk]), torch.sin(angles[:, kk])
+                R = eye.repeat(K, 1, 1)
+                R[:, i, i] = c
+                R[:, j, j] = c
+                R[:, i, j] = s
+                R[:, j, i] = -s
+                block = block @ R
+            rest = block.transpose(1, 2) @ rest
+        return torch.remainder(angles, TWO_PI)

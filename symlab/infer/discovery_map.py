@@ -28,8 +28,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from .. import _checks
 from .._checks import as_points
-from ..gan import _Standardised
+from .._loop import Standardised
 from ..spaces import SearchSpace
 from . import _adversarial
 
@@ -136,6 +137,25 @@ class DiscoveryMapFit:
                 f"{self.seconds:.1f} s)")
 
 
+class DiscoveryMapFamily(_adversarial.MapFamily):
+    """Eq. (44)'s family: per run the coefficients ``a`` of ``Ω``; every transformed event
+    ``z ↦ g(z | Ω(c))`` with its own ``c`` drawn from the space's initialisation box."""
+
+    def __init__(self, gen, std: Standardised, ansatz, lo, width, h):
+        self.gen, self.std, self.ansatz = gen, std, ansatz
+        self.lo, self.width, self.h = lo, width, h
+
+    def transform(self, a, z, frac):
+        """``g(z | Ω(c))`` with its own ``c`` for every event, in standardised coordinates."""
+        Kr, Nr, n = z.shape
+        P = self.lo.shape[0]
+        c = self.lo + self.width * torch.rand(Kr, Nr, P, generator=self.gen).to(z.device)
+        p = omega(self.ansatz, a, c, self.h).reshape(Kr * Nr, P)
+        M = self.std.space.matrix(p)
+        u = self.std._u(M, self.std.space.shift(p))  # the centre's displacement, in spreads
+        return (torch.einsum("eij,ej->ei", M, z.reshape(Kr * Nr, n)) + u).reshape(Kr, Nr, n)
+
+
 def learn_discovery_map(data, space: SearchSpace, ansatz: str = "sign", runs: int = 8,
                         steps: int = 2000, seed: int = 0, degree: int = 11, init=None,
                         batch_size: int = 128, lr_g: float = 0.01, lr_d: float = 0.01,
@@ -190,15 +210,12 @@ def learn_discovery_map(data, space: SearchSpace, ansatz: str = "sign", runs: in
             raise ValueError(f"the density has dimension {data.dim} but the space acts on {n}")
     else:
         as_points(data, n, name="data")
-    settings = _adversarial.Settings(
-        steps=int(steps), batch_size=int(batch_size), lr_g=float(lr_g), lr_d=float(lr_d),
-        hidden=tuple(int(h) for h in hidden), lr_floor=float(lr_floor), average=float(average),
-        eps_g=float(eps_g), seed=int(seed), record_every=record_every, progress=progress,
-        device=device)
-    settings.check()
-    if int(runs) < 1:
-        raise ValueError("runs must be >= 1")
-    dev = torch.device(device) if device is not None else torch.device("cpu")
+    settings = _adversarial.Settings(steps=steps, batch_size=batch_size, lr_g=lr_g, lr_d=lr_d,
+                                     hidden=hidden, lr_floor=lr_floor, average=average,
+                                     eps_g=eps_g)
+    seed = _checks.resolve_seed(seed)
+    _checks.count(runs, "runs")
+    dev = _checks.device(device)
     names = _coefficient_names(ansatz, int(degree))
     K = int(runs)
     if init is None:
@@ -218,26 +235,18 @@ def learn_discovery_map(data, space: SearchSpace, ansatz: str = "sign", runs: in
     h = torch.tensor(scale_h, dtype=torch.float32, device=dev)
 
     gen = torch.Generator()
-    gen.manual_seed(int(seed))
-    draw, centre, scale = _adversarial.sampler(data, n, settings, gen)
-    std = _Standardised(space, centre, scale)  # the trainer's coordinates z = (x − m) / s
+    gen.manual_seed(seed)
+    sampler = _adversarial.Sampler(data, n, gen, device=dev)
+    std = Standardised(space, sampler.centre, sampler.scale)  # z = (x − m) / s
+    family = DiscoveryMapFamily(gen, std, ansatz, lo, width, h)
     a = a0.float().to(dev).clone().requires_grad_(True)
-
-    def fake(a, z_src, frac):
-        """``g(z | Ω(c))`` with its own ``c`` for every event, in standardised coordinates."""
-        Kr, Nr = z_src.shape[:2]
-        c = lo + width * torch.rand(Kr, Nr, P, generator=gen).to(dev)
-        p = omega(ansatz, a, c, h).reshape(Kr * Nr, P)
-        M, V = space.matrix(p), space.shift(p)
-        u = std._u(M, V)  # the displacement of the data's centre, in units of its spread
-        return (torch.einsum("eij,ej->ei", M, z_src.reshape(Kr * Nr, n)) + u).reshape(Kr, Nr, n)
-
-    out = _adversarial.run(draw, centre, scale, n, a, fake, settings, gen, desc=f"Ω ({ansatz})")
+    out = _adversarial.run(sampler, family, a, settings, seed=seed, record_every=record_every,
+                           progress=progress, desc=f"Ω ({ansatz})")
     history = None
-    if settings.record_every is None or int(settings.record_every) > 0:
+    if record_every is None or int(record_every) > 0:
         history = dict(steps=out.steps, coefficients=np.stack(out.records), d_loss=out.d_loss)
-    config = dict(steps=int(steps), runs=K, seed=seed, degree=int(degree), batch_size=int(batch_size),
-                  lr_g=lr_g, lr_d=lr_d, hidden=tuple(hidden), scale=scale)
+    config = dict(settings.as_dict(), runs=K, seed=seed, degree=int(degree),
+                  scale=sampler.scale)
     return DiscoveryMapFit(ansatz=ansatz, coefficients=out.final.cpu().numpy(),
                            init_coefficients=a0.numpy(), names=names, ranges=ranges,
                            scale=scale_h, loss=out.loss, failed=out.failed, history=history,

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from .. import _checks
 from .._checks import as_points
 from . import _adversarial
 from ._common import _square
@@ -88,6 +89,30 @@ def _project(A: torch.Tensor, antisymmetric: bool, C: torch.Tensor | None = None
     else:
         sq = (A @ C.to(A) * A).sum((-1, -2), keepdim=True)
     return A / sq.sqrt().clamp_min(1e-12)
+
+
+class OneParameterSubgroup(_adversarial.MapFamily):
+    """The learner's family: per run a generator direction ``A`` (kept on a sphere), and for
+    every transformed event ``exp(tL) z`` with ``L = norm · A / |A|`` and its own ``t``."""
+
+    def __init__(self, gen, K, n_fake, antisymmetric, C, norm, t_max, ramp, draws):
+        self.gen, self.K, self.anti, self.C = gen, K, antisymmetric, C
+        self.norm, self.t_max, self.ramp, self.draws = float(norm), float(t_max), ramp, int(draws)
+        self.which = torch.arange(n_fake) % self.draws  # event → its draw of t
+
+    def transform(self, A, z, frac):
+        """``exp(tL) z`` with a fresh ``t`` per draw; ``t``'s range ramps up to ``t_max``."""
+        L = self.norm * _project(A, self.anti, self.C)  # [K, n, n], differentiable in A
+        grow = min(1.0, (1.0 + 2.0 * frac / self.ramp) / 3.0) if self.ramp > 0 else 1.0
+        t = (torch.rand(self.K, self.draws, generator=self.gen) * 2.0 - 1.0).to(z.device)
+        E = torch.linalg.matrix_exp((self.t_max * grow * t)[:, :, None, None] * L[:, None])
+        return torch.einsum("kbij,kbj->kbi", E[:, self.which.to(z.device)], z)
+
+    def project(self, A):  # back onto the sphere
+        A.copy_(_project(A, self.anti, self.C))
+
+    def to_space(self, A):  # reported with ‖L‖_F = norm
+        return self.norm * _project(A.detach().double(), self.anti).cpu().numpy()
 
 
 def learn_generator(data, runs: int = 8, steps: int = 2000, seed: int = 0,
@@ -189,21 +214,19 @@ def learn_generator(data, runs: int = 8, steps: int = 2000, seed: int = 0,
         raise ValueError("normalise must be 'data' or 'frobenius'")
     if not 0.0 <= float(ramp) <= 1.0:
         raise ValueError("ramp must be a fraction in [0, 1]")
-    settings = _adversarial.Settings(
-        steps=int(steps), batch_size=int(batch_size), lr_g=float(lr_g), lr_d=float(lr_d),
-        hidden=tuple(int(h) for h in hidden), lr_floor=float(lr_floor), average=float(average),
-        eps_g=float(eps_g), seed=int(seed), record_every=record_every, progress=progress,
-        device=device)
-    settings.check()
-    K, B = int(runs), int(batch_size)
-    dev = torch.device(device) if device is not None else torch.device("cpu")
+    settings = _adversarial.Settings(steps=steps, batch_size=batch_size, lr_g=lr_g, lr_d=lr_d,
+                                     hidden=hidden, lr_floor=lr_floor, average=average,
+                                     eps_g=eps_g)
+    seed = _checks.resolve_seed(seed)
+    K, B = _checks.count(runs, "runs"), settings.batch_size
+    dev = _checks.device(device)
 
     gen = torch.Generator()
-    gen.manual_seed(int(seed))
-    draw, centre, scale = _adversarial.sampler(data, n, settings, gen)
+    gen.manual_seed(seed)
+    sampler = _adversarial.Sampler(data, n, gen, device=dev)
     C = None
     if normalise == "data":  # second moments of the standardised data (tr C ≈ n)
-        probe = ((draw(1, 8192)[0] - centre) / scale).double().cpu()
+        probe = sampler.draw(1, 8192)[0].double().cpu()
         C = probe.T @ probe / len(probe)
         C = C + 1e-3 * torch.trace(C) / n * torch.eye(n, dtype=C.dtype)
         C = C.to(dev)
@@ -220,32 +243,17 @@ def learn_generator(data, runs: int = 8, steps: int = 2000, seed: int = 0,
         raise ValueError("init has a zero generator (or a symmetric one with antisymmetric=True)")
     A0 = _project(A0, antisymmetric, C)
     A = A0.float().to(dev).clone().requires_grad_(True)
-    which = torch.arange(B - B // 2, device=dev) % int(draws)  # event → its draw of t
-
-    def fake(A, z_src, frac):
-        """``exp(tL) z`` with a fresh ``t`` per draw; ``t``'s range ramps up to ``t_max``."""
-        L = float(norm) * _project(A, antisymmetric, C)  # [K, n, n], differentiable in A
-        t_now = float(t_max) * min(1.0, (1.0 + 2.0 * frac / ramp) / 3.0) if ramp > 0 else float(t_max)
-        t = (torch.rand(K, int(draws), generator=gen) * 2.0 - 1.0).to(dev) * t_now
-        E = torch.linalg.matrix_exp(t[:, :, None, None] * L[:, None])  # [K, draws, n, n]
-        return torch.einsum("kbij,kbj->kbi", E[:, which], z_src)
-
-    def settle(A):  # back onto the sphere
-        A.copy_(_project(A, antisymmetric, C))
-
-    def record(A):  # reported with ‖L‖_F = norm
-        return float(norm) * _project(A.detach().double(), antisymmetric).cpu().numpy()
-
-    out = _adversarial.run(draw, centre, scale, n, A, fake, settings, gen, settle=settle,
-                           record=record, desc="generator")
+    family = OneParameterSubgroup(gen, K, B - B // 2, antisymmetric, C, norm, t_max, ramp,
+                                  draws)
+    out = _adversarial.run(sampler, family, A, settings, seed=seed,
+                           record_every=record_every, progress=progress, desc="generator")
     final = float(norm) * _project(out.final, antisymmetric)
     history = None
-    if settings.record_every is None or int(settings.record_every) > 0:
+    if record_every is None or int(record_every) > 0:
         history = dict(steps=out.steps, generators=np.stack(out.records), d_loss=out.d_loss)
-    config = dict(steps=int(steps), runs=K, seed=seed, antisymmetric=antisymmetric,
-                  norm=float(norm), t_max=float(t_max), draws=int(draws), batch_size=B,
-                  lr_g=lr_g, lr_d=lr_d, hidden=tuple(hidden), scale=scale)
+    config = dict(settings.as_dict(), runs=K, seed=seed, antisymmetric=antisymmetric,
+                  norm=float(norm), t_max=float(t_max), draws=int(draws), scale=sampler.scale)
     return GeneratorFit(generators=final.cpu().numpy(), init_generators=out.records[0],
-                        centre=centre.double().cpu().numpy(), scale=float(scale), loss=out.loss,
+                        centre=sampler.centre.double().cpu().numpy(), scale=sampler.scale, loss=out.loss,
                         failed=out.failed, history=history,
                         seconds=time.perf_counter() - t0, config=config)
