@@ -455,3 +455,5 @@ class SO(SearchSpace):
                 block = block @ R
             rest = block.transpose(1, 2) @ rest
         return torch.remainder(angles, TWO_PI)
+
+from .flows import VolumePreservingFlow  # noqa: E402,F401  (nonlinear: see symlab.flows)
