@@ -41,7 +41,7 @@ NB ?= $(wildcard book/*.ipynb)
 CHROMIUM ?= $(shell for c in chromium chromium-browser google-chrome google-chrome-stable; do \
 	command -v $$c 2>/dev/null && break; done)
 
-.PHONY: install vendor book student test lint unit nbval build student-check execute bench \
+.PHONY: install vendor book student test lint unit nbval build student-check execute bench bench-discovery \
 	clean test-browser chromium-check lab test-live code-budget
 
 install: $(STAMP)
@@ -125,6 +125,10 @@ execute: install
 
 bench: install
 	$(BIN)/python -m symlab.bench
+
+# The discovery suite: sl.discover with its defaults on every problem of symlab.problems.
+bench-discovery: install
+	$(BIN)/python -m symlab.bench discovery
 
 clean:
 	rm -rf _build

@@ -6,9 +6,11 @@ Companion package of the book that follows K. Desai, B. Nachman and J. Thaler,
 
 from . import data, infer, landscape, paper, spaces, verify
 from .densities import Gaussian, GaussianMixture
+from .discover import GroupReport, discover
 from .gan import Discovery, History, SymmetryGAN
 from .pushforward import NonlinearPushforward  # noqa: F401  (also sl.pushforward, sl.flows)
 
-__all__ = ["Gaussian", "GaussianMixture", "SymmetryGAN", "Discovery", "History",
+__all__ = ["Gaussian", "GaussianMixture", "SymmetryGAN", "Discovery", "History", "discover",
+           "GroupReport",
            "paper", "spaces", "landscape", "verify", "infer", "data"]
 __version__ = "0.1.0"

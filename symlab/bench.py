@@ -1,5 +1,8 @@
 """Performance figures: ``python -m symlab.bench`` (or ``make bench``) prints JSON.
 
+``python -m symlab.bench discovery [NAME …]`` (``make bench-discovery``) runs the discovery
+suite instead, one JSON line per problem (:func:`discovery`).
+
 Measured in one process on one machine, as ratios:
 
 * ``us_per_run_step``: wall time of one training step divided by the number of runs K, for
@@ -23,6 +26,7 @@ from __future__ import annotations
 import json
 import time
 
+import numpy as np
 import torch
 
 from . import paper, spaces
@@ -93,7 +97,47 @@ def run(big_K: int = 256, steps: int = 300) -> dict:
     }
 
 
-def main() -> None:
+def discovery(names=None, seed: int = 0, progress: bool | None = False) -> list:
+    """The discovery suite (:mod:`symlab.problems`): one row per problem, ``sl.discover``
+    with its defaults. ``success``: the share of runs that converged (after restarts) to a
+    map within the problem's tolerance of its true group (the exact criterion);
+    ``false_symmetry``: the share of reported elements that fail the criterion."""
+    from .discover import discover
+    from .problems import PROBLEMS
+
+    rows = []
+    for prob in PROBLEMS:
+        if names and prob.name not in names:
+            continue
+        train, held_out = prob.make_data(seed)
+        data = train if held_out is train else np.concatenate([train, held_out])
+        t0 = time.perf_counter()
+        report = discover(data, prob.make_space(), runs=prob.runs, seed=seed, progress=progress)
+        seconds = time.perf_counter() - t0
+        fit = report.discovery
+        err_runs = prob.error(fit.matrices, fit.shifts)
+        err_elem = prob.error(report.elements, report.shifts) if len(report.elements) else \
+            np.zeros(0)
+        rows.append(dict(problem=prob.name, kind=prob.kind, group=prob.group, runs=fit.runs,
+                         success=round(float(np.mean(err_runs < prob.tol)), 3),
+                         elements=len(report.elements),
+                         false_symmetry=round(float(np.mean(err_elem >= prob.tol)), 3)
+                         if len(err_elem) else 0.0,
+                         identity_only=report.identity_only,
+                         algebra=None if report.algebra is None else report.algebra.dimension,
+                         components=report.components,
+                         restarted_runs=int((report.restarts > 0).sum()),
+                         seconds=round(seconds, 1)))
+        print(json.dumps(rows[-1]), flush=True)
+    return rows
+
+
+def main(argv=None) -> None:
+    import sys
+    args = sys.argv[1:] if argv is None else list(argv)
+    if args and args[0] == "discovery":
+        discovery(names=args[1:] or None)
+        return
     print(json.dumps(run(), indent=2))
 
 

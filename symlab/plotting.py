@@ -116,3 +116,34 @@ def apply(overrides: dict[str, Any] | None = None) -> None:
     import matplotlib as mpl
 
     mpl.rcParams.update(rc(overrides))
+
+
+def group_report(report, ax=None):
+    """Figure of a :class:`symlab.discover.GroupReport`: for every run, its distance to the
+    nearest verified element against its training loss (verified elements at distance 0,
+    rejected candidates and unconverged runs apart), with 2 log 2 and the threshold marked."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5.5, 3.6))
+    fit = report.discovery
+    M = fit.matrices
+    if len(report.elements):
+        d = np.linalg.norm(M[:, None] - report.elements[None], axis=(-1, -2)).min(1)
+    else:
+        n = M.shape[-1]
+        d = np.linalg.norm(M - np.eye(n), axis=(1, 2))
+    ok = fit.loss > report.threshold
+    ax.scatter(fit.loss[ok], d[ok], s=14, color=ROLES["end"],
+               label="converged runs")
+    ax.scatter(fit.loss[~ok], d[~ok], s=14, marker="x", color=CYCLE[3], label="not converged")
+    ax.axvline(2 * np.log(2), color="0.3", lw=1, ls="--", label="2 log 2")
+    ax.axvline(report.threshold, color=CYCLE[1], lw=1, ls=":", label="threshold")
+    ax.set_xlabel("training loss of Eq. (13)")
+    ax.set_ylabel("distance to nearest verified element" if len(report.elements)
+                  else "distance to the identity")
+    ax.set_title(f"{len(report.elements)} verified element(s), {report.components} "
+                 "component(s)", fontsize=10)
+    ax.legend(fontsize=8, loc="best")
+    return ax

@@ -1,0 +1,316 @@
+"""``sl.discover``: from data to its verified symmetry group, in one call.
+
+The pipeline:
+
+1. **Split.** A finite sample is shuffled and cut into a training part and a held-out part
+   (``test_fraction``); a density trains on fresh events and is verified on a fresh sample.
+2. **Train** ``runs`` SymmetryGANs with the discovery recipe (:data:`RECIPE`: the
+   basis-free natural-gradient optimiser of :class:`symlab._loop.GroupAdam`, starts spread
+   uniformly on the group, :meth:`~symlab.spaces.SearchSpace.sample_uniform`), then polish
+   each run with a short fit of small steps (:data:`POLISH`).
+3. **Global search.** A run that settles at a spurious maximum ends with its training loss
+   below ``2 log 2`` by more than the batch noise; up to ``restarts`` times, such runs start
+   again from new uniform starts (all restarted runs in one batched fit) and keep the better
+   of their results. The report counts the restarts.
+4. **Verify.** Runs whose loss is within the noise of ``2 log 2`` are merged into distinct
+   elements (maps closer than ``merge`` in ``‖ΔM‖_F + ‖ΔV‖/scale``); each element is tested
+   on the held-out part with :func:`symlab.verify.posthoc` (all held-out points, up to
+   ``verify_points``), one-sided (a classifier that tells data from transformed data beats
+   chance), with a Bonferroni correction over the ``m`` elements tested: an element is
+   rejected when its p-value is below ``level / m``.
+5. **Structure.** The verified elements give the identity component's Lie algebra
+   (:func:`symlab.infer.lie_algebra`) and the number of connected components
+   (:func:`symlab.infer.components`). "Only the identity" is a valid answer.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from . import _checks, infer, verify
+from .gan import Discovery, SymmetryGAN
+from .spaces import SearchSpace
+
+__all__ = ["RECIPE", "GroupReport", "discover"]
+
+LOG4 = 2.0 * math.log(2.0)
+
+#: The settings ``sl.discover`` explores with: the basis-free optimiser, long normalised
+#: steps (``lr_g``) that stay normalised down to small gradients (``eps_g``).
+RECIPE = dict(optimizer="group", lr_g=0.1, eps_g=0.01)
+#: The settings of the polishing fit that starts where exploration ended: SymmetryGAN's
+#: defaults (small steps that turn into gradient descent near a symmetry), fewer steps.
+POLISH = dict(steps=1000)
+
+
+@dataclass
+class GroupReport:
+    """What :func:`discover` found.
+
+    Attributes:
+        elements: ``[m, n, n]`` linear parts of the distinct verified symmetries.
+        shifts: ``[m, n]`` their translations.
+        p_values: ``[m]`` one-sided p-values of the held-out test of each element.
+        z: ``[m]`` its z-scores (AUC − ½ in units of its null standard deviation).
+        counts: ``[m]`` how many runs ended at each element.
+        algebra: :class:`symlab.infer.LieAlgebra` of the identity component (``None`` if
+            fewer than two elements).
+        components: number of connected components among the verified elements.
+        discovery: the underlying :class:`symlab.Discovery` (every run, rejected ones too).
+        candidates, rejected: elements tested, and the ones the held-out test rejected
+            (``[r, n, n]``, with ``rejected_p``).
+        restarts: ``[K]`` how many times each run was restarted.
+        threshold: a run counts as converged when its training loss is above this.
+        level: the family-wise level of the held-out tests (Bonferroni).
+        seconds: wall time.
+    """
+
+    elements: np.ndarray
+    shifts: np.ndarray
+    p_values: np.ndarray
+    z: np.ndarray
+    counts: np.ndarray
+    algebra: object
+    components: int
+    discovery: Discovery
+    candidates: int
+    rejected: np.ndarray
+    rejected_p: np.ndarray
+    restarts: np.ndarray
+    threshold: float
+    level: float
+    n_test: int
+    seconds: float
+    space: str = ""
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def identity_only(self) -> bool:
+        """True when the only verified symmetry is (near) the identity."""
+        n = self.elements.shape[-1] if self.elements.ndim == 3 else 0
+        if len(self.elements) == 0:
+            return True
+        eye = np.eye(n)
+        d = np.linalg.norm(self.elements - eye, axis=(1, 2)) + np.linalg.norm(self.shifts, axis=1)
+        return bool(len(self.elements) == 1 and d[0] < 0.1)
+
+    def summary(self) -> str:
+        """A table a person can read."""
+        K = self.discovery.runs
+        conv = int((self.discovery.loss > self.threshold).sum())
+        lines = [
+            f"sl.discover on {self.space}: {K} runs, {conv} converged (loss > "
+            f"{self.threshold:.4f}), {int((self.restarts > 0).sum())} restarted "
+            f"({int(self.restarts.sum())} restarts), {self.seconds:.1f} s",
+            f"{self.candidates} distinct candidate(s) tested on {self.n_test} held-out points "
+            f"per class; {len(self.elements)} verified, {len(self.rejected)} rejected "
+            f"(Bonferroni, family-wise level {self.level})",
+        ]
+        dim = None if self.algebra is None else self.algebra.dimension
+        lines.append(f"group: {len(self.elements)} element(s), {self.components} component(s), "
+                     f"Lie algebra of dimension {dim if dim is not None else 'n/a'}"
+                     + ("  — only the identity" if self.identity_only else ""))
+        lines.append(f"{'#':>3} {'runs':>5} {'det':>6} {'|M - 1|':>8} {'|V|':>7} {'z':>6} "
+                     f"{'p':>8}")
+        n = self.elements.shape[-1] if len(self.elements) else 0
+        for i, (M, V) in enumerate(zip(self.elements, self.shifts)):
+            lines.append(f"{i:>3} {int(self.counts[i]):>5} {np.linalg.det(M):>6.3f} "
+                         f"{np.linalg.norm(M - np.eye(n)):>8.3f} {np.linalg.norm(V):>7.3f} "
+                         f"{self.z[i]:>6.2f} {self.p_values[i]:>8.3g}")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return self.summary()
+
+    def to_dict(self) -> dict:
+        """Everything a JSON report holds."""
+        alg = self.algebra
+        return dict(space=self.space, runs=int(self.discovery.runs),
+                    elements=self.elements.tolist(), shifts=self.shifts.tolist(),
+                    p_values=self.p_values.tolist(), z=self.z.tolist(),
+                    counts=self.counts.tolist(), components=int(self.components),
+                    algebra_dimension=None if alg is None else int(alg.dimension),
+                    algebra_basis=None if alg is None else np.asarray(alg.basis).tolist(),
+                    identity_only=self.identity_only, candidates=int(self.candidates),
+                    rejected=self.rejected.tolist(), rejected_p=self.rejected_p.tolist(),
+                    restarted_runs=int((self.restarts > 0).sum()),
+                    restarts=int(self.restarts.sum()), threshold=self.threshold,
+                    level=self.level, n_test=int(self.n_test), seconds=self.seconds)
+
+    def to_json(self, path=None) -> str:
+        text = json.dumps(self.to_dict(), indent=1)
+        if path is not None:
+            with open(_checks.path(path, "path"), "w") as fh:
+                fh.write(text)
+        return text
+
+    def plot(self, ax=None):
+        """The verified elements: each run's final map as ``(det-sign, angle)`` points for
+        2-D spaces, or the distance of every run to the nearest verified element."""
+        from .plotting import group_report  # matplotlib only when plotting
+        return group_report(self, ax=ax)
+
+
+# ----------------------------------------------------------------------------- helpers
+def _split(data, test_fraction: float, seed: int):
+    if hasattr(data, "sample") and hasattr(data, "log_prob"):
+        return data, data
+    x = _checks.as_points(data, None, name="data", dtype=torch.float64)
+    n_test = int(round(test_fraction * x.shape[0]))
+    if n_test < 40:
+        raise ValueError(f"data: the held-out part would have {n_test} points (of "
+                         f"{x.shape[0]}); the test needs at least 40. Pass more points or a "
+                         "larger test_fraction.")
+    if x.shape[0] - n_test < 2:
+        raise ValueError(f"data: the training part would have {x.shape[0] - n_test} points; "
+                         "pass more points or a smaller test_fraction.")
+    perm = torch.randperm(x.shape[0], generator=torch.Generator().manual_seed(seed))
+    return x[perm[n_test:]].numpy(), x[perm[:n_test]].numpy()
+
+
+def _threshold(loss: np.ndarray, batch_size: int, steps: int, average: float) -> float:
+    """Converged runs sit at 2 log 2 up to the noise of their tail-averaged batch losses; a
+    run is spurious when it is below by more than that noise (and a floor of 0.01)."""
+    ok = loss[np.isfinite(loss)]
+    top = np.sort(ok)[len(ok) // 2:] if len(ok) else np.array([LOG4])
+    spread = float(np.median(np.abs(top - np.median(top)))) * 1.4826 if len(top) > 2 else 0.0
+    return LOG4 - max(0.01, 4.0 * spread)
+
+
+def _merge(M: np.ndarray, V: np.ndarray, scale: float, radius: float):
+    """Greedy clustering of maps: ``(representatives M [m, n, n], V [m, n], counts [m],
+    labels [K])``; a representative is the mean of its cluster, projected back onto the
+    orthogonal group when every member is orthogonal."""
+    K = len(M)
+    labels = -np.ones(K, dtype=int)
+    reps_M, reps_V, counts = [], [], []
+    order = np.arange(K)
+    for i in order:
+        if labels[i] >= 0:
+            continue
+        d = (np.linalg.norm(M - M[i], axis=(1, 2))
+             + np.linalg.norm(V - V[i], axis=1) / scale)
+        members = np.flatnonzero((d < radius) & (labels < 0))
+        labels[members] = len(reps_M)
+        Mm, Vm = M[members].mean(0), V[members].mean(0)
+        if np.allclose(np.einsum("kji,kjl->kil", M[members], M[members]),
+                       np.eye(M.shape[-1]), atol=1e-6):
+            U, _, Wt = np.linalg.svd(Mm)
+            Mm = U @ Wt
+        reps_M.append(Mm)
+        reps_V.append(Vm)
+        counts.append(len(members))
+    n = M.shape[-1]
+    return (np.asarray(reps_M).reshape(-1, n, n), np.asarray(reps_V).reshape(-1, n),
+            np.asarray(counts, dtype=int), labels)
+
+
+# ----------------------------------------------------------------------------- the pipeline
+def discover(data, space: SearchSpace, runs: int = 64, seed: int = 0, *, restarts: int = 2,
+             test_fraction: float = 0.5, level: float = 0.01, merge: float | None = None,
+             verify_points: int = 200_000, polish: bool = True, progress: bool | None = None,
+             device=None, **settings) -> GroupReport:
+    """Find the symmetry group of ``data`` in ``space`` and verify every element.
+
+    Args:
+        data: a finite sample ``[N, n]`` (array or tensor) or a density.
+        space: a search space from ``symlab.spaces`` acting on ``n`` dimensions.
+        runs: SymmetryGAN runs ``K`` (at least 2).
+        seed: seeds the split, the starts, the training and the tests (an int, or None).
+        restarts: rounds of restarting the runs stuck at spurious maxima (0: none).
+        test_fraction: the held-out share of a finite sample.
+        level: family-wise level of the held-out tests (Bonferroni over the elements).
+        merge: runs closer than this (``‖ΔM‖_F + ‖ΔV‖ / spread``) are one element
+            (default ``0.05 √n``).
+        verify_points: at most this many held-out points go into each test.
+        polish: refine every run with a short fit of small steps (:data:`POLISH`) before
+            verifying (exploration with long steps ends ~1 % from a symmetry, which a
+            held-out test of 10⁵ points detects).
+        progress: tqdm bars (default: in notebooks and terminals).
+        device: torch device of the training.
+        **settings: SymmetryGAN settings that override :data:`RECIPE` (to study one; the
+            defaults are the measured recipe).
+
+    Returns:
+        :class:`GroupReport`.
+    """
+    t0 = time.perf_counter()
+    space = _checks.space(space)
+    runs = _checks.count(runs, "runs", minimum=2)
+    seed = _checks.resolve_seed(seed)
+    restarts = _checks.count(restarts, "restarts", minimum=0)
+    test_fraction = _checks.fraction(test_fraction, "test_fraction", 0.0, 1.0, lo_open=True,
+                                     hi_open=True)
+    level = _checks.fraction(level, "level", 0.0, 1.0, lo_open=True, hi_open=True)
+    verify_points = _checks.count(verify_points, "verify_points", minimum=40)
+    n = space.dim
+    radius = 0.05 * math.sqrt(n) if merge is None else _checks.rate(merge, "merge")
+    if not (hasattr(data, "sample") and hasattr(data, "log_prob")):
+        _checks.as_points(data, n, name="data")
+    else:
+        _checks.density(data, "data", dim=n, need=("sample", "log_prob"))
+    train, held_out = _split(data, test_fraction, seed)
+
+    gan = SymmetryGAN(space, device=device, **{**RECIPE, **settings})
+    init = space.sample_uniform(runs, seed=seed)
+    fit = gan.fit(train, init=init, seed=seed, record_every=0, progress=progress)
+    restarted = np.zeros(runs, dtype=int)
+    s = gan.settings
+    threshold = _threshold(fit.loss, s.batch_size, s.steps, s.average)
+    for round_ in range(1, restarts + 1):
+        stuck = np.flatnonzero(~(fit.loss > threshold) | fit.failed)
+        if len(stuck) == 0:
+            break
+        new_init = space.sample_uniform(len(stuck), seed=seed + 1000 * round_)
+        again = gan.fit(train, init=new_init, seed=seed + 1000 * round_, record_every=0,
+                        progress=progress)
+        better = again.loss > np.where(fit.failed[stuck], -np.inf, fit.loss[stuck])
+        better &= ~again.failed
+        idx = stuck[better]
+        for name in ("init_params", "params", "matrices", "shifts", "loss", "failed",
+                     "revived"):
+            getattr(fit, name)[idx] = getattr(again, name)[better]
+        restarted[stuck] += 1
+
+    if polish:  # refine every run from where it ended, with small steps
+        fine = SymmetryGAN(space, device=device, **POLISH).fit(
+            train, init=fit.params, seed=seed + 1, record_every=0, progress=progress)
+        fine.init_params = fit.init_params
+        fit = fine
+        threshold = _threshold(fit.loss, POLISH.get("batch_size", 128), 0, 0)
+    ok = (fit.loss > threshold) & ~fit.failed
+    scale = float(fit.config.get("scale", 1.0))
+    cand_M, cand_V, counts, _ = _merge(fit.matrices[ok], fit.shifts[ok], scale, radius)
+    m = len(cand_M)
+    p = np.ones(0)
+    z = np.zeros(0)
+    n_test = 0
+    if m:
+        if hasattr(held_out, "sample"):
+            test = verify.posthoc(held_out, cand_M, cand_V, seed=seed, n=verify_points)
+        else:
+            n_pts = min(len(held_out), verify_points)
+            test = verify.posthoc(held_out, cand_M, cand_V, seed=seed, n=n_pts)
+        z = np.asarray(test.z, dtype=float)
+        p = 0.5 * np.array([math.erfc(v / math.sqrt(2.0)) for v in z])  # one-sided
+        n_test = int(test.n_test)
+    keep = p >= level / max(m, 1)
+    elements, shifts = cand_M[keep], cand_V[keep]
+    algebra, n_comp = None, 0
+    if len(elements) >= 2:
+        algebra = infer.lie_algebra(elements, shifts, shift_scale=scale)
+        n_comp = len(infer.components(elements, shifts, shift_scale=scale))
+    elif len(elements) == 1:
+        n_comp = 1
+    fit.seconds = time.perf_counter() - t0
+    return GroupReport(elements=elements, shifts=shifts, p_values=p[keep], z=z[keep],
+                       counts=counts[keep], algebra=algebra, components=n_comp, discovery=fit,
+                       candidates=m, rejected=cand_M[~keep], rejected_p=p[~keep],
+                       restarts=restarted, threshold=threshold, level=level, n_test=n_test,
+                       seconds=time.perf_counter() - t0, space=repr(space))

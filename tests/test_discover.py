@@ -1,0 +1,197 @@
+"""sl.discover, its report, the discovery suite's exact criteria, the CLI and the group
+optimiser."""
+
+import json
+import math
+
+import numpy as np
+import pytest
+import torch
+
+import symlab as sl
+from symlab import _loop, cli, problems
+from symlab.discover import _merge
+
+
+def rot(a):
+    return np.array([[math.cos(a), math.sin(a)], [-math.sin(a), math.cos(a)]])
+
+
+# ----------------------------------------------------------------------------- criteria
+@pytest.mark.parametrize("prob", problems.PROBLEMS, ids=lambda p: p.name)
+def test_identity_is_in_every_group(prob):
+    space = prob.make_space()
+    n = space.dim
+    eye = np.eye(n)[None]
+    assert prob.error(eye, np.zeros((1, n)))[0] < 1e-9
+    scaled = 1.3 * eye  # a dilation is never a symmetry of these data
+    assert prob.error(scaled, np.zeros((1, n)))[0] > prob.tol
+
+
+def test_criteria_accept_elements_and_reject_others():
+    oct_ = problems.problem("octagon")
+    good = problems._dihedral(8)
+    assert oct_.error(good, np.zeros((16, 2))).max() < 1e-9
+    assert oct_.error(rot(0.2)[None], np.zeros((1, 2)))[0] > oct_.tol
+    diag = problems.problem("two_vectors_so6")
+    Q = np.linalg.qr(np.random.default_rng(0).standard_normal((3, 3)))[0]
+    M = np.zeros((6, 6))
+    M[:3, :3] = M[3:, 3:] = Q
+    assert diag.error(M[None], np.zeros((1, 6)))[0] < 1e-9
+    M2 = M.copy()
+    M2[3:, 3:] = Q @ Q  # two different rotations: not a symmetry
+    assert diag.error(M2[None], np.zeros((1, 6)))[0] > diag.tol
+    ring = problems.problem("ring_affine2")
+    c = np.array([2.0, -1.0])
+    R = rot(0.7)
+    assert ring.error(R[None], (c - R @ c)[None])[0] < 1e-9
+    assert ring.error(R[None], np.zeros((1, 2)))[0] > ring.tol
+
+
+def test_two_vectors_sample_is_invariant_under_the_diagonal_only():
+    x = problems.two_vectors_sample(20000, 0)
+    a, b = x[:, :3], x[:, 3:]
+    cos_ab = (a * b).sum(1) / np.linalg.norm(a, axis=1) / np.linalg.norm(b, axis=1)
+    Q = np.linalg.qr(np.random.default_rng(1).standard_normal((3, 3)))[0]
+    a2 = a @ Q.T  # rotate only the first vector: the angle between them changes law
+    cos_2 = (a2 * b).sum(1) / np.linalg.norm(a2, axis=1) / np.linalg.norm(b, axis=1)
+    assert abs(np.mean(cos_ab) - np.mean(cos_2)) > 0.2
+    assert np.allclose(np.linalg.norm(a @ Q.T, axis=1), np.linalg.norm(a, axis=1))
+
+
+# ----------------------------------------------------------------------------- pieces
+def test_merge_groups_nearby_maps():
+    M = np.stack([rot(0.0), rot(0.01), rot(1.0), rot(1.005), -np.eye(2)])
+    reps, shifts, counts, labels = _merge(M, np.zeros((5, 2)), 1.0, 0.07)
+    assert len(reps) == 3 and sorted(counts.tolist()) == [1, 2, 2]
+    assert labels[0] == labels[1] and labels[2] == labels[3] != labels[0]
+    assert np.allclose(reps[0].T @ reps[0], np.eye(2))  # projected back onto O(2)
+
+
+def test_so_params_from_matrix_round_trip_and_haar():
+    space = sl.spaces.SO(3)
+    p = space.sample_uniform(4000, seed=0).double()
+    M = space.matrix(p)
+    assert torch.allclose(space.matrix(space.params_from_matrix(M)), M, atol=1e-10)
+    traces = torch.diagonal(M, dim1=-2, dim2=-1).sum(-1)
+    assert abs(float(traces.mean())) < 0.06  # Haar: E tr M = 0 and E (tr M)² = 1
+    assert abs(float((traces**2).mean()) - 1.0) < 0.05
+    uniform_angles = space.matrix(space.sample_init(4000, seed=0).double())
+    tr_u = torch.diagonal(uniform_angles, dim1=-2, dim2=-1).sum(-1)
+    assert float((tr_u**2).mean()) < 0.92  # uniform Givens angles are not Haar
+
+
+def test_uniform_starts_of_o2_are_rotation_invariant():
+    p = sl.spaces.O2().sample_uniform(20000, seed=0).numpy()
+    angle = np.arctan2(p[:, 1], p[:, 0])
+    hist, _ = np.histogram(np.mod(angle, np.pi / 2), bins=9)
+    assert hist.min() > 0.9 * hist.mean()  # no excess along the diagonals
+    assert set(np.unique(p[:, 2])) == {-1.0, 1.0}
+
+
+def test_group_adam_steps_have_length_lr_in_the_metric():
+    theta = torch.zeros(3, 2, dtype=torch.float64)
+    opt = _loop.GroupAdam(theta, eps=0.0)
+    F = torch.diag_embed(torch.tensor([[1.0, 4.0]] * 3, dtype=torch.float64))
+    g = torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]], dtype=torch.float64)
+    opt.step(g, F, lr=0.1)
+    length = torch.sqrt((theta[:, None] @ F @ theta[:, :, None]).flatten())
+    assert torch.allclose(length, torch.full((3,), 0.1, dtype=torch.float64))
+    # the natural gradient: along F⁻¹ g, not along g
+    assert torch.allclose(theta[2] / theta[2].norm(),
+                          -torch.tensor([4.0, 1.0], dtype=torch.float64) / math.sqrt(17))
+
+
+def test_settings_are_validated():
+    for bad in (dict(lr_g=float("nan")), dict(steps=2.5), dict(optimizer="sgd"),
+                dict(eps_g=-1.0), dict(hidden=(0,))):
+        with pytest.raises((ValueError, TypeError)):
+            _loop.Settings(**bad)
+    with pytest.raises(ValueError, match="unknown setting"):
+        sl.SymmetryGAN(sl.spaces.O2(), lr=0.1)
+
+
+# ----------------------------------------------------------------------------- discover
+@pytest.fixture(scope="module")
+def ring_report():
+    x = problems.ring_sample(4000, 0)
+    return sl.discover(x, sl.spaces.Affine(2), runs=6, seed=0, steps=400, restarts=1,
+                       polish=False, progress=False)
+
+
+def test_discover_report(ring_report):
+    r = ring_report
+    m = len(r.elements)
+    assert r.elements.shape == (m, 2, 2) and r.shifts.shape == (m, 2)
+    assert r.p_values.shape == (m,) and np.all(r.p_values >= r.level / max(r.candidates, 1))
+    assert r.discovery.runs == 6 and r.restarts.shape == (6,)
+    assert r.candidates == m + len(r.rejected)
+    text = r.summary()
+    assert "sl.discover" in text and "held-out" in text
+    d = json.loads(r.to_json())
+    assert d["runs"] == 6 and len(d["elements"]) == m
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(runs=1), "runs"), (dict(runs=2.5), "runs"), (dict(runs="4"), "runs"),
+    (dict(test_fraction=0.0), "test_fraction"), (dict(test_fraction=1e-4), "held-out"),
+    (dict(level=2.0), "level"), (dict(restarts=-1), "restarts"), (dict(seed=1.5), "seed"),
+])
+def test_discover_bad_arguments(kwargs, match):
+    x = problems.ring_sample(2000, 0)
+    with pytest.raises((ValueError, TypeError), match=match):
+        sl.discover(x, sl.spaces.Affine(2), **kwargs)
+
+
+def test_discover_bad_data():
+    with pytest.raises(ValueError, match="dimension"):
+        sl.discover(np.zeros((100, 3)) + np.arange(3), sl.spaces.Affine(2))
+    with pytest.raises((ValueError, TypeError)):
+        sl.discover(np.zeros((0, 2)), sl.spaces.Affine(2))
+    with pytest.raises((ValueError, TypeError), match="space"):
+        sl.discover(problems.ring_sample(100, 0), "SO(2)")
+    x = problems.ring_sample(100, 0)
+    x[3, 1] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        sl.discover(x, sl.spaces.Affine(2))
+
+
+# ----------------------------------------------------------------------------- CLI
+def test_parse_space():
+    assert isinstance(cli.parse_space("SO(4)"), sl.spaces.SO) and cli.parse_space("SO(4)").dim == 4
+    assert isinstance(cli.parse_space("O2"), sl.spaces.O2)
+    assert cli.parse_space("Affine(2)").dim == 2
+    for bad in ("SO(", "Nope(3)", "SearchSpace", ""):
+        with pytest.raises(ValueError, match="space"):
+            cli.parse_space(bad)
+
+
+def test_read_points_formats(tmp_path):
+    import h5py
+    x = problems.ring_sample(50, 0)
+    np.save(tmp_path / "a.npy", x)
+    np.savetxt(tmp_path / "a.csv", x, delimiter=",", header="x,y", comments="")
+    with h5py.File(tmp_path / "a.h5", "w") as f:
+        f["grp/pts"] = x
+    for spec in ("a.npy", "a.csv", "a.h5:grp/pts"):
+        assert np.allclose(cli.read_points(str(tmp_path / spec)), x)
+    with pytest.raises(OSError, match="no such file"):
+        cli.read_points(str(tmp_path / "missing.npy"))
+    (tmp_path / "bad.npy").write_bytes(b"not numpy")
+    with pytest.raises(OSError, match="bad.npy"):
+        cli.read_points(str(tmp_path / "bad.npy"))
+    with pytest.raises(OSError, match="dataset"):
+        cli.read_points(str(tmp_path / "a.h5") + ":nope")
+
+
+def test_cli_end_to_end(tmp_path, capsys):
+    x = problems.ring_sample(2000, 0)
+    np.save(tmp_path / "ring.npy", x)
+    rc = cli.main(["discover", str(tmp_path / "ring.npy"), "--space", "Affine(2)", "--runs", "2",
+                   "--steps", "100", "--restarts", "0", "--no-progress"])
+    assert rc == 0
+    assert "sl.discover" in capsys.readouterr().out
+    assert json.loads((tmp_path / "ring.npy.symlab.json").read_text())["runs"] == 2
+    assert (tmp_path / "ring.npy.symlab.png").stat().st_size > 0
+    rc = cli.main(["discover", str(tmp_path / "ring.npy"), "--space", "SO(3)", "--runs", "2"])
+    assert rc == 2 and "3 dimensions" in capsys.readouterr().err
