@@ -6,7 +6,7 @@ The pipeline:
    (``test_fraction``); a density trains on fresh events and is verified on a fresh sample.
 2. **Train** ``runs`` SymmetryGANs with the discovery recipe (:data:`RECIPE`: the
    basis-free natural-gradient optimiser of :class:`symlab._loop.GroupAdam`, starts spread
-   uniformly on the group, :meth:`~symlab.spaces.SearchSpace.sample_uniform`), then polish
+   uniformly on the group, ``space.sample_uniform``), then polish
    each run with a short fit of small steps (:data:`POLISH`).
 3. **Global search.** A run that settles at a spurious maximum ends with its training loss
    below ``2 log 2`` by more than the batch noise; up to ``restarts`` times, such runs start

@@ -141,7 +141,7 @@ class SearchSpace:
         """Initial parameters ``[K, P]`` whose maps are spread without preferring a basis:
         uniform on the group (Haar) where it is compact (``SO(n)``), rotation-invariant where
         the paper's box prefers its diagonals (``RotationScale2D``, ``O2``), and
-        :meth:`sample_init` elsewhere. ``sl.discover`` starts from these."""
+        ``sample_init`` elsewhere. ``sl.discover`` starts from these."""
         return self.sample_init(K, seed)
 
     def __repr__(self) -> str:
