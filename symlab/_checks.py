@@ -37,7 +37,7 @@ import torch
 
 __all__ = [
     "ArgumentTypeError", "count", "integer", "real", "rate", "positive", "nonnegative",
-    "fraction", "index", "flag", "optional_flag", "choice", "seed", "resolve_seed", "generator",
+    "fraction", "memory", "index", "flag", "optional_flag", "choice", "seed", "resolve_seed", "generator",
     "hidden", "device",
     "as_array", "as_points", "as_params", "data_scale", "path", "text", "density", "space",
 ]
@@ -46,6 +46,10 @@ _F32 = torch.finfo(torch.float32)
 #: Largest RMS spread / smallest RMS spread symlab trains on in float32 (see data_scale).
 EXTREME_SCALE = (1e-30, 1e30)
 _SEED_MAX = 2**63
+#: The largest count accepted by :func:`count` unless a function sets its own maximum.
+MAX_COUNT = 2**31 - 1
+#: The most array elements one request may allocate (see :func:`memory`): 8 GiB of float64.
+MAX_ELEMENTS = 2**30
 
 
 class ArgumentTypeError(TypeError, ValueError):
@@ -95,6 +99,8 @@ def integer(value, name: str, minimum: int | None = None, maximum: int | None = 
             raise ValueError(f"{name} must be an integer; got {value!r}. Pass a whole number "
                              f"(e.g. {name}={int(v) if math.isfinite(v) else 1}).")
         v = int(v)
+    if abs(v) >= 2**62:
+        raise ValueError(f"{name} = {v:.3g} is too large an integer (|{name}| < 2**62).")
     if minimum is not None and v < minimum:
         what = "a positive integer (>= 1)" if minimum == 1 else f"an integer >= {minimum}"
         raise ValueError(f"{name} must be {what}; got {v}.")
@@ -103,9 +109,19 @@ def integer(value, name: str, minimum: int | None = None, maximum: int | None = 
     return v
 
 
-def count(value, name: str, minimum: int = 1, maximum: int | None = None) -> int:
-    """A count (a number of points, steps, runs …): an integer ``>= minimum`` (default 1)."""
+def count(value, name: str, minimum: int = 1, maximum: int | None = MAX_COUNT) -> int:
+    """A count (a number of points, steps, runs …): an integer ``>= minimum`` (default 1) and
+    ``<= maximum`` (default ``MAX_COUNT`` = 2³¹ − 1: larger sizes only exhaust memory)."""
     return integer(value, name, minimum=minimum, maximum=maximum)
+
+
+def memory(elements: int, name: str, limit: int = MAX_ELEMENTS) -> None:
+    """Refuse a request for more than ``limit`` array elements (one temporary) up front,
+    instead of failing inside torch or numpy with an allocation error."""
+    if elements > limit:
+        raise ValueError(f"{name} is too large: it needs {elements:.3g} array elements "
+                         f"({8 * elements / 2**30:.3g} GiB in float64), more than the limit of "
+                         f"{limit:.3g}. Use a smaller {name.split(' ')[0]}.")
 
 
 def real(value, name: str) -> float:

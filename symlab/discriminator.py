@@ -52,6 +52,8 @@ class EnsembleMLP(nn.Module):
             raise _checks.ArgumentTypeError(f"dtype must be a floating torch dtype; got {dtype!r}")
         self._gen = _checks.generator(seed, "seed")
         sizes = [n_in, *hidden, 1]
+        _checks.memory(K * sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:])),
+                       "K x the network's parameters")
         self.K = K
         self.sizes = sizes
         # All parameters live in one flat tensor; each layer's weights [K, in, out] and biases

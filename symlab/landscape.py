@@ -132,6 +132,7 @@ def _expectation_points(density, nodes, mc_samples, seed):
     """
     nodes = None if nodes is None else _checks.count(nodes, "nodes")
     mc_samples = _checks.count(mc_samples, "mc_samples")
+    _checks.memory(mc_samples * density.dim, "mc_samples x dimension")
     seed = _checks.seed(seed)
     if hasattr(density, "quadrature") and (density.dim <= 2 or nodes is not None):
         order = nodes if nodes is not None else _default_nodes(density)

@@ -25,6 +25,16 @@ from .densities import Gaussian, GaussianMixture
 __all__ = ["gaussian_1d", "n11", "n12", "bimodal", "octagon", "square"]
 
 
+def _variance(sigma) -> float:
+    """``sigma²`` for a standard deviation ``sigma``: finite, > 0, with a representable square."""
+    sigma = _checks.rate(sigma, "sigma")
+    var = sigma * sigma
+    if not (math.isfinite(var) and var > 0):
+        raise ValueError(f"sigma = {sigma:.3g} has no representable variance sigma² in float64; "
+                         "pass a standard deviation between 1e-150 and 1e150.")
+    return var
+
+
 def gaussian_1d(mean: float = 0.5, variance: float = 1.0) -> Gaussian:
     """N(0.5, 1) of §V.A; its symmetries in g(x) = b + cx are (b, c) = (0, 1) and (1, −1) (Eq. 19).
 
@@ -50,9 +60,9 @@ def bimodal(sigma: float = 0.4, separation: float = 1.0) -> GaussianMixture:
     (default), 1.0 as printed in Eq. (25); a finite number > 0. ``separation``: the modes sit
     at ``±separation`` (any finite number).
     """
-    sigma = _checks.rate(sigma, "sigma")
+    var = _variance(sigma)
     separation = _checks.real(separation, "separation")
-    return GaussianMixture([[-separation], [separation]], sigma**2)
+    return GaussianMixture([[-separation], [separation]], var)
 
 
 def octagon(sigma: float = 0.1, radius: float = 1.0) -> GaussianMixture:
@@ -61,11 +71,11 @@ def octagon(sigma: float = 0.1, radius: float = 1.0) -> GaussianMixture:
     ``sigma`` (the standard deviation of each component, > 0) and ``radius`` (of the octagon,
     a finite number) are floats.
     """
-    sigma = _checks.rate(sigma, "sigma")
+    var = _variance(sigma)
     radius = _checks.real(radius, "radius")
     angles = 2.0 * math.pi * np.arange(1, 9) / 8.0
     means = radius * np.stack([np.cos(angles), np.sin(angles)], axis=1)
-    return GaussianMixture(means, sigma**2)
+    return GaussianMixture(means, var)
 
 
 def square(sigma: float = 0.1, centered: bool = True) -> GaussianMixture:
@@ -75,10 +85,10 @@ def square(sigma: float = 0.1, centered: bool = True) -> GaussianMixture:
     a grid centred at (1, 1), which is *not* symmetric under the linear maps of Eq. (28).
     ``sigma`` is the standard deviation of each component (a finite number > 0).
     """
-    sigma = _checks.rate(sigma, "sigma")
+    var = _variance(sigma)
     centered = _checks.flag(centered, "centered")
     offset = 3.0 if centered else 2.0
     ticks = np.arange(1, 6) - offset
     xx, yy = np.meshgrid(ticks, ticks, indexing="ij")
     means = np.stack([xx.ravel(), yy.ravel()], axis=1)
-    return GaussianMixture(means, sigma**2)
+    return GaussianMixture(means, var)

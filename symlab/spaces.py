@@ -49,15 +49,19 @@ class SearchSpace:
 
     def __init__(self, ranges: dict | None = None):
         self.init_ranges = dict(self.default_ranges)
+        if ranges is not None and not isinstance(ranges, dict):
+            raise _checks.ArgumentTypeError(f"ranges must be a dict {{name: (low, high)}} or None; "
+                                            f"got {type(ranges).__name__}")
         if ranges:
             unknown = set(ranges) - set(self.param_names)
             if unknown:
                 raise ValueError(f"unknown parameter(s) {sorted(unknown)}; this space has {self.param_names}")
             for k, v in ranges.items():
-                if isinstance(v, (str, bytes)) or not hasattr(v, "__len__") or len(v) != 2:
+                pair = _checks.as_array(v, f"ranges[{k!r}]", finite=False)
+                if pair.shape != (2,):
                     raise ValueError(f"ranges[{k!r}] must be a pair (low, high); got {v!r}")
-                lo = _checks.real(v[0], f"ranges[{k!r}][0]")
-                hi = _checks.real(v[1], f"ranges[{k!r}][1]")
+                lo = _checks.real(pair[0], f"ranges[{k!r}][0]")
+                hi = _checks.real(pair[1], f"ranges[{k!r}][1]")
                 if lo > hi:
                     raise ValueError(f"ranges[{k!r}] = ({lo}, {hi}) has low > high; swap them")
                 self.init_ranges[k] = (lo, hi)

@@ -338,7 +338,7 @@ def azimuthal_kl(x, y, bins: int = 100) -> np.ndarray:
     Returns:
         ``np.ndarray [k]`` (or ``[K, k]`` for a stack of samples ``y``).
     """
-    bins = _checks.count(bins, "bins")
+    bins = _checks.count(bins, "bins", maximum=10**7)
     xs = as_points(x, name="x", min_points=1, dtype=torch.float64).numpy()
     if xs.shape[1] % 2:
         raise ValueError(f"x has {xs.shape[1]} columns; azimuthal_kl needs an even number, "
@@ -374,7 +374,8 @@ def azimuthal_kl_floor(n_x: int, n_y: int, bins: int = 100, trials: int = 128,
         ``np.ndarray [trials]``.
     """
     n_x, n_y = _checks.count(n_x, "n_x"), _checks.count(n_y, "n_y")
-    trials, bins = _checks.count(trials, "trials"), _checks.count(bins, "bins")
+    trials, bins = _checks.count(trials, "trials"), _checks.count(bins, "bins", maximum=10**7)
+    _checks.memory(trials * bins, "trials x bins")
     rng = np.random.default_rng(_checks.resolve_seed(seed))
 
     def counts(n):  # multinomial bin counts of n uniform angles: the same law as histogramming them

@@ -102,11 +102,12 @@ def _min_dist_below(points: np.ndarray, refs: np.ndarray, tol: float, chunk: int
         return out
     # float32 products: distances are compared with tol, far above float32 rounding
     refs = refs.astype(np.float32)
+    tol2 = np.float32(min(tol, 1e18) ** 2)  # a larger tol links everything just the same
     rr = (refs * refs).sum(1)
     for a in range(0, len(points), chunk):
         p = points[a:a + chunk].astype(np.float32)
         d2 = (p * p).sum(1)[:, None] + rr[None, :] - 2.0 * (p @ refs.T)
-        out[a:a + chunk] = (d2 <= tol * tol).any(1)
+        out[a:a + chunk] = (d2 <= tol2).any(1)
     return out
 
 

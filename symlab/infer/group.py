@@ -22,6 +22,9 @@ import numpy as np
 from .. import _checks
 from ._common import _elements, _hom, _shift_array, _singular, _split, _square
 
+#: The highest power composed (one factor at a time) by power, composition_error, nearest_power.
+MAX_POWER = 10**6
+
 __all__ = ["inverse", "compose", "products", "relative", "power", "commutator_norm",
            "nearest_orthogonal", "CompositionError", "composition_error", "nearest_power"]
 
@@ -123,11 +126,13 @@ def power(matrices, k, shifts=None):
     H = _hom(M, _shift_array(shifts, M))
     scalar = np.ndim(k) == 0
     if scalar:
-        ks = np.array([_checks.integer(k, "k")], dtype=np.int64)
+        ks = np.array([_checks.integer(k, "k", -MAX_POWER, MAX_POWER)], dtype=np.int64)
     else:
         kf = _checks.as_array(k, "k").ravel()
         if kf.size == 0 or not np.all(kf == np.round(kf)):
             raise ValueError(f"k must be an integer or a non-empty sequence of integers; got {k!r}")
+        if np.abs(kf).max() > MAX_POWER:
+            raise ValueError(f"k: powers are composed one factor at a time; |k| <= {MAX_POWER}")
         ks = kf.astype(np.int64)
     if (ks < 0).any():
         _singular(M)
@@ -247,7 +252,8 @@ def composition_error(matrices, steps, shifts=None, reference=None,
         :class:`CompositionError` with ``k [T]`` and ``error [T]`` or ``[K, T]``.
     """
     if np.ndim(steps) == 0:
-        ks = np.arange(1, _checks.count(steps, "steps (the number of compositions)") + 1)
+        ks = np.arange(1, _checks.count(steps, "steps (the number of compositions)",
+                                        maximum=MAX_POWER) + 1)
     else:
         kf = _checks.as_array(steps, "steps").ravel()
         if kf.size == 0 or not np.all(kf == np.round(kf)):
@@ -288,7 +294,7 @@ def nearest_power(matrix, target, max_power: int = 1000, shift=None, target_shif
     if T.shape != (M.shape[-1],) * 2:
         raise ValueError(f"target must be one [{M.shape[-1]}, {M.shape[-1]}] matrix; got {T.shape}")
     Th = _hom(T, _shift_array(target_shift, T))
-    max_power = _checks.count(max_power, "max_power")
+    max_power = _checks.count(max_power, "max_power", maximum=MAX_POWER)
     best = np.full(H.shape[:-2], np.inf)
     best_k = np.zeros(H.shape[:-2], dtype=np.int64)
     cur = H.copy()
