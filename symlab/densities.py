@@ -162,13 +162,12 @@ class GaussianMixture:
     def log_prob(self, x) -> torch.Tensor:
         """Exact log density at ``x [..., dim]`` → ``[...]``.
 
-        Computed in the dtype of a float32/float64 tensor ``x`` (differentiable), in float64
-        for everything else
-        (lists, numpy arrays, integer and float16 tensors). NaN points are refused; points at
-        ±inf get ``−inf``.
+        Computed in the dtype of a float32/float64 array or tensor ``x`` (differentiable for
+        tensors), in float64 for everything else (lists, integer, float16 and bfloat16
+        values). NaN points are refused; points at ±inf get ``−inf``.
         """
         if not (isinstance(x, torch.Tensor) and x.dtype in (torch.float32, torch.float64)):
-            x = torch.from_numpy(_checks.as_array(x, "x", finite=False).copy())
+            x = _checks._float_tensor(x, "x", f"points [..., {self.dim}]")
         if x.ndim == 0:
             raise ValueError(f"x must have shape [..., {self.dim}] (points along the last axis); "
                              f"got a single number. Pass e.g. [[{x.detach().item():g}]]"

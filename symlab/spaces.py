@@ -81,9 +81,10 @@ class SearchSpace:
     def _prep(self, params) -> torch.Tensor:
         """``params`` as a float tensor ``[K, P]`` (a single ``[P]`` row becomes ``K = 1``).
 
-        float32/float64 tensors keep their dtype and device; lists, numpy arrays and integer,
-        float16 or bfloat16 tensors become float64. NaN/inf are refused, except in a tensor
-        with ``requires_grad`` (the trainer's own parameters, checked by the trainer).
+        ``[K, P]`` float32/float64 tensors keep their dtype and device; everything else (lists,
+        numpy arrays, ``[P]`` rows, integer, float16 or bfloat16 tensors) becomes float64.
+        NaN/inf are refused, except in a tensor with ``requires_grad`` (the trainer's own
+        parameters, checked by the trainer).
         """
         if isinstance(params, torch.Tensor) and params.requires_grad:
             if params.ndim != 2 or params.shape[1] != self.n_params:
@@ -92,7 +93,9 @@ class SearchSpace:
             if params.dtype not in (torch.float32, torch.float64):
                 params = params.to(torch.float64)
             return params
-        return as_params(params, self.n_params, dtype=None)
+        keep = (isinstance(params, torch.Tensor) and params.ndim == 2
+                and params.dtype in (torch.float32, torch.float64))
+        return as_params(params, self.n_params, dtype=None if keep else torch.float64)
 
     def matrix(self, params) -> torch.Tensor:
         """Linear part ``M``: ``[K, P] -> [K, n, n]``."""
