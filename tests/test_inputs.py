@@ -91,7 +91,7 @@ def test_count_accepts_integers_of_every_kind(value, kind):
     assert out == value and type(out) is int
 
 
-@given(value=st.integers(max_value=0))
+@given(value=st.integers(min_value=-10**12, max_value=0))
 def test_count_refuses_values_below_the_minimum(value):
     err = raises_naming("steps", _checks.count, value, "steps")
     assert "positive integer" in str(err)
@@ -693,3 +693,27 @@ def test_generator_config_and_arguments_are_checked_before_pythia():
     raises_naming("seed", gen.generate, 10, None)
     raises_naming("config", gen.generate, 10, 1, config={"chunk": 5})
     raises_naming("pthat_floor", gen.pthat_check, 10, 1, pthat_floor=-1)
+
+
+def test_huge_sizes_are_refused_up_front_not_inside_torch():
+    raises_naming("n", paper.n11().sample, 2**40)
+    raises_naming("shape", paper.n11().sample_shaped, (2**20, 2**20))
+    raises_naming("nodes", paper.gaussian_1d().quadrature, 5000)
+    raises_naming("mc_samples", landscape.loss, sl.Gaussian([0, 0, 0]), spaces.SO(3), [[0.0, 0, 0]],
+                  mc_samples=10**9)
+    raises_naming("k", infer.power, np.eye(2), 10**9)
+    raises_naming("max_power", infer.nearest_power, np.eye(2), np.eye(2), max_power=10**9)
+    raises_naming("bins", verify.azimuthal_kl, np.ones((4, 2)), np.ones((4, 2)), 10**9)
+    raises_naming("K", EnsembleMLP, 10**9, 2)
+    raises_naming("runs", _checks.count, 1e308, "runs")
+
+
+def test_valid_calls_keep_their_dtypes():
+    so2 = spaces.SO(2)
+    assert so2.matrix(torch.tensor([[0.3]])).dtype == torch.float32           # [K, P] float tensor kept
+    for p in (torch.tensor([0.3]), np.array([[0.3]], dtype=np.float32), [[0.3]], torch.tensor([[1]])):
+        assert so2.matrix(p).dtype == torch.float64
+    d = paper.n11()
+    assert d.log_prob(np.zeros((2, 2), dtype=np.float32)).dtype == torch.float32
+    assert d.log_prob(np.zeros((2, 2))).dtype == torch.float64
+    assert d.sample(3, seed=0).dtype == torch.float32
