@@ -114,6 +114,9 @@ class EnsembleMLP(nn.Module):
         Used to revive a discriminator whose ReLUs have all died (constant output, zero
         gradient): its run would otherwise stop learning.
         """
+        if not isinstance(runs, torch.Tensor) or runs.shape != (self.K,):
+            raise ValueError(f"runs must be a boolean mask of shape [{self.K}]; got "
+                             f"{getattr(runs, 'shape', type(runs).__name__)}")
         idx = torch.nonzero(runs).flatten()
         if len(idx):
             for view, init in zip(self.parts(self.flat), self._initial(len(idx))):
@@ -126,7 +129,17 @@ class EnsembleMLP(nn.Module):
             view[runs] = value
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Logits ``[K, N]`` for inputs ``[K, N, n_in]`` (autograd-friendly)."""
+        """Logits ``[K, N]`` for inputs ``[K, N, n_in]`` (autograd-friendly).
+
+        ``x`` is a real tensor (or array); it is cast to the weights' dtype and device.
+        """
+        if not isinstance(x, torch.Tensor) or not x.is_floating_point():
+            x = torch.from_numpy(_checks.as_array(x, "x", finite=False).copy())
+        if x.ndim != 3 or x.shape[0] != self.K or x.shape[2] != self.sizes[0]:
+            raise ValueError(f"x must have shape [K={self.K}, N, n_in={self.sizes[0]}]; got "
+                             f"{tuple(x.shape)}")
+        if x.dtype != self.flat.dtype or x.device != self.flat.device:
+            x = x.to(dtype=self.flat.dtype, device=self.flat.device)
         h = x
         last = len(self.weights) - 1
         for i, (w, b) in enumerate(zip(self.weights, self.biases)):

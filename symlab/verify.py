@@ -225,7 +225,7 @@ def posthoc(data, matrix, shift=None, seed: int = 0, n: int = 20_000, hidden=(32
     ``|z| < 1.7``. One map takes ~0.2 s and 128 maps ~9 s on two CPU cores.
     """
     start = time.perf_counter()
-    n = _checks.integer(n, "n")
+    n = _checks.integer(n, "n", maximum=_checks.MAX_COUNT)
     if n < 40:
         raise ValueError(f"n must be at least 40 (10 points per quarter); got {n}")
     epochs = _checks.count(epochs, "epochs")

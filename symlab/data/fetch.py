@@ -73,6 +73,7 @@ def fetch_lhco(dest=".", which: str = "features", *, base_url: str | None = None
     md5 = md5 or known
     url = f"{(base_url or LHCO_RECORD).rstrip('/')}/{name}"
     dest.mkdir(parents=True, exist_ok=True)
+    progress = _checks.optional_flag(progress, "progress")
     if progress is None:
         import sys
         progress = sys.stderr.isatty()
