@@ -194,8 +194,9 @@ def components(matrices, shifts=None, tol: float = 0.5, shift_scale: float = 1.0
         densify: fill the cloud with products of two relative elements (for few, clean
             elements; see above).
         max_cloud: the largest number of group elements used to trace ``H₀``: an integer
-            at least the number of elements ``K`` (fewer relative elements than elements
-            cannot trace the identity component; the default covers ``K ≤ 64`` completely).
+            at least ``min(K, 4096)`` for ``K`` elements (fewer relative elements than
+            elements cannot trace the identity component; the default 4096 covers ``K ≤ 64``
+            completely).
         seed: seeds the subset (or the products) drawn for the cloud (``None``: fresh OS
             entropy).
 
@@ -208,10 +209,11 @@ def components(matrices, shifts=None, tol: float = 0.5, shift_scale: float = 1.0
     densify = _checks.flag(densify, "densify")
     K, n = M.shape[0], M.shape[-1]
     max_cloud = _checks.count(max_cloud, "max_cloud")
-    if max_cloud < K:
+    if max_cloud < min(K, 4096):
         raise ValueError(f"max_cloud={max_cloud} is smaller than the number of elements K={K}: so "
                          "few relative elements cannot trace the identity component (every "
-                         f"element would look isolated). Use max_cloud >= {K} (default 4096).")
+                         f"element would look isolated). Use max_cloud >= {min(K, 4096)} "
+                         "(default 4096).")
     seed = _checks.resolve_seed(seed)
     H = _hom(M, V / float(shift_scale))
     sign = np.sign(np.linalg.det(M)).astype(int)
