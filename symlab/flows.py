@@ -180,17 +180,32 @@ class VolumePreservingFlow:
                 raise ValueError(f"rotation must be an angle in [0, π] (below π with fewer than "
                                  f"5 layers); got {rotation}")
             theta = (2 * torch.rand(K, generator=g, dtype=torch.float64) - 1) * amax
-            if five:  # R(θ) = R(θ/2)²: five shears v-u-v-u-v, all bounded for |θ| <= π
-                t, sn = torch.tan(theta / 4), torch.sin(theta / 2)
-                coef = (-t, sn, -2 * t, sn, -t)
-            else:     # R(θ): three shears v-u-v (unbounded as θ -> ±π)
-                coef = (-torch.tan(theta / 2), torch.sin(theta), -torch.tan(theta / 2))
-            m = self.dim // 2
-            eye = torch.eye(m).reshape(-1)
-            for l, c in enumerate(coef):
-                name, off, shape = self._layout[l][0]  # "L" of layer l
-                p[:, off:off + m * m] = c.float()[:, None] * eye
+            self.set_rotation(p, theta)
         return p
+
+    def set_rotation(self, params: torch.Tensor, theta) -> torch.Tensor:
+        """Write rigid rotations by ``theta [K]`` (radians) into the linear parts of the first
+        layers of ``params [K, P]``, in place (see :meth:`sample_init`); returns ``params``.
+        Even ``dim`` and at least 3 layers (5 for ``|θ|`` up to π)."""
+        if self.dim % 2 or self.layers < 3:
+            raise ValueError("rotation= needs an even dim and at least 3 layers")
+        th = (theta.detach().double() if isinstance(theta, torch.Tensor)
+              else torch.as_tensor(np.array(theta, dtype=np.float64))).reshape(-1)
+        if th.shape[0] not in (1, params.shape[0]):
+            raise ValueError(f"theta must have 1 or K={params.shape[0]} angles")
+        th = th.expand(params.shape[0])
+        if self.layers >= 5:  # R(θ) = R(θ/2)²: five shears v-u-v-u-v, bounded for |θ| <= π
+            t, sn = torch.tan(th / 4), torch.sin(th / 2)
+            coef = (-t, sn, -2 * t, sn, -t)
+        else:                 # R(θ): three shears v-u-v (unbounded as θ -> ±π)
+            coef = (-torch.tan(th / 2), torch.sin(th), -torch.tan(th / 2))
+        m = self.dim // 2
+        eye = torch.eye(m, dtype=params.dtype).reshape(-1)
+        with torch.no_grad():
+            for l, c in enumerate(coef):
+                _, off, _ = self._layout[l][0]  # "L" of layer l
+                params[:, off:off + m * m] = c.to(params.dtype)[:, None] * eye
+        return params
 
     # ------------------------------------------------------------------ maps
     def _points(self, x, K: int, dtype) -> torch.Tensor:
@@ -503,7 +518,7 @@ def mc_loss(density, fn, inverse=None, n: int = 100_000, seed: int = 0) -> float
     return float(t1 + t2)
 
 
-def nearest_rotation(maps, density, x, thetas: int = 720) -> tuple[np.ndarray, np.ndarray]:
+def nearest_rotation(maps, density, x, thetas: int = 180) -> tuple[np.ndarray, np.ndarray]:
     """Fit ``θ`` of the exact symmetry ``h ∘ R(θ) ∘ h⁻¹`` to each of ``K`` learned maps.
 
     Args:

@@ -16,6 +16,7 @@ The maps here:
 
 * :class:`Shear` — ``(x, y) ↦ (x, y + f(x))`` with a polynomial ``f`` (Jacobian triangular
   with unit diagonal, so ``det = 1``; inverse ``y ↦ y − f(x)``);
+* :func:`twist` — ``w ↦ R(α(|w|)) w``, which keeps every round density;
 * :func:`henon` — the paper's example of a nonlinear area-preserving map,
   ``(x, y) ↦ (x, y − a x²)`` (Hénon 1969; §III with ``a = 1``);
 * :class:`EquiarealMap` — any user-supplied pair ``(forward, inverse)``, checked on probe
@@ -31,7 +32,7 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-__all__ = ["EquiarealMap", "Shear", "henon", "NonlinearPushforward", "rotation_2d"]
+__all__ = ["EquiarealMap", "Shear", "henon", "twist", "NonlinearPushforward", "rotation_2d"]
 
 
 def rotation_2d(theta) -> torch.Tensor:
@@ -111,6 +112,14 @@ class EquiarealMap:
         ``matrix`` ``[n, n]`` or ``[K, n, n]``; ``shift`` ``None``, ``[n]`` or ``[K, n]``.
         """
         return Conjugate(self, matrix, shift)
+
+    def conjugate_map(self, g: EquiarealMap) -> EquiarealMap:
+        """``h ∘ g ∘ h⁻¹`` for another equiareal map ``g`` (e.g. :func:`twist`), with its inverse."""
+        if not isinstance(g, EquiarealMap) or g.dim != self.dim:
+            raise ValueError(f"g must be an EquiarealMap of dimension {self.dim}")
+        return EquiarealMap(lambda x: self.forward(g.forward(self.inverse(x))),
+                            lambda y: self.forward(g.inverse(self.inverse(y))), self.dim,
+                            check=False)
 
     def conjugate_rotation(self, theta) -> Conjugate:
         """``h ∘ R(θ) ∘ h⁻¹`` for the paper's rotation ``R(θ)`` (2D): ``θ`` scalar or ``[K]``."""
@@ -217,6 +226,24 @@ class Shear(EquiarealMap):
     def __repr__(self) -> str:
         terms = " + ".join(f"{c:g}·t^{k}" for k, c in enumerate(self.coeffs) if c != 0) or "0"
         return f"Shear(x{self.target} += f(x{self.source}), f(t) = {terms})"
+
+
+def twist(alpha: Callable) -> EquiarealMap:
+    """The twist ``w ↦ R(α(|w|)) w`` of the plane: each circle about the origin turns by its own
+    angle ``α(r)`` (``alpha``: a torch function of the radius ``[...] -> [...]``, radians).
+
+    In polar coordinates it is ``(r, φ) ↦ (r, φ + α(r))``, with Jacobian determinant 1: the
+    map is equiareal and keeps every rotation-invariant density, so ``h ∘ twist ∘ h⁻¹`` is a
+    symmetry of ``h#N₁,₁`` — one of infinitely many beyond ``h ∘ R_θ ∘ h⁻¹`` (constant ``α``).
+    The inverse turns by ``−α(r)``. Checked like any :class:`EquiarealMap`.
+    """
+    def turn(w, sign):
+        a = sign * alpha(w.norm(dim=-1))
+        c, s = torch.cos(a), torch.sin(a)
+        u, v = w[..., 0], w[..., 1]
+        return torch.stack([c * u + s * v, c * v - s * u], -1)  # the paper's R(α)
+
+    return EquiarealMap(lambda w: turn(w, 1.0), lambda w: turn(w, -1.0), dim=2)
 
 
 def henon(a: float = 1.0) -> Shear:

@@ -233,3 +233,39 @@ def test_rotation_init_is_a_rigid_rotation():
         VolumePreservingFlow(2, layers=3).sample_init(2, rotation=math.pi)
     with pytest.raises(ValueError, match="even dim"):
         VolumePreservingFlow(3).sample_init(2, rotation=1.0)
+
+
+def test_twists_are_exact_symmetries_far_from_rigid_rotations():
+    dens = sl.NonlinearPushforward(sl.paper.n11(), pf.henon(0.5))
+    g = dens.h.conjugate_map(pf.twist(lambda r: r))      # each circle turns by its radius
+    x = dens.sample(3000, seed=5).double()
+    torch.testing.assert_close(dens.log_prob(g(x)), dens.log_prob(x))
+    torch.testing.assert_close(g.inverse(g(x)), x)
+    assert abs(flows.mc_loss(dens, g) - sl.landscape.MAX_LOSS) < 1e-9
+    _, rms = flows.nearest_rotation(g(x)[None].numpy(), dens, x)
+    assert rms[0] / dens.spread() > 0.2                  # ... yet no rigid h R h^-1 is close
+
+
+def test_chapter_helpers_classify_exact_maps():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from symlab import flows_plotting as fp
+
+    dens = sl.NonlinearPushforward(sl.paper.n11(), pf.henon(0.5))
+    x = dens.sample(500, seed=6).double()
+    maps = np.stack([x.numpy(), dens.rotation(2.0)(x).numpy(), (x @ pf.rotation_2d(2.0).T).numpy()])
+    theta, rms = flows.nearest_rotation(maps, dens, x)
+    spread = dens.spread()
+    match = {"theta": theta, "error": rms / spread,
+             "moved": flows.identity_distance(maps, x) / spread}
+    o = fp.outcomes(match, passed=[True, True, False])
+    assert o["identity"].tolist() == [True, False, False]
+    assert o["rigid"].tolist() == [False, True, False]
+    assert o["failed"].tolist() == [False, False, True]
+    assert "1 at the identity, 1 at angles [115] deg" in fp.describe("x", match, [True, True, False])
+    fig, ax = plt.subplots()
+    fp.outcome_scatter(ax, match, [True, True, False])
+    fp.grid_images(dens, [("t", dens.rotation(1.0), None)], sample=200)
+    plt.close("all")
