@@ -81,35 +81,51 @@ def outcome_scatter(ax, match: dict, passed, tol: float = 0.05, title: str = "")
     return ax
 
 
-def twist_profile(ax, density, x, maps, runs, labels=None):
-    """The rotation angle of a learned map as a function of the radius, in the base coordinates
-    ``w = h⁻¹(x)``: ``Δφ(|w|)`` is constant for ``h ∘ R_θ ∘ h⁻¹`` and varies for a twist."""
+def twist_profile(ax, density, x, maps, runs, labels=None, reference=None):
+    """How far a learned map is from turning all circles alike: in the base coordinates
+    ``w = h⁻¹(x)``, the angle by which it turns the points at radius ``|w|``, minus its mean
+    angle (wrapped to ±180°). A conjugated rotation ``h ∘ R_θ ∘ h⁻¹`` is the zero line; a
+    twist is a curve. ``reference``: an optional exact map drawn dashed (e.g. a twist)."""
     pts = torch.as_tensor(np.asarray(x, dtype=np.float64))
     w = density.h.inverse(pts).numpy()
     r = np.hypot(*w.T)
     edges = np.quantile(r, np.linspace(0, 1, 11))
     mid = 0.5 * (edges[1:] + edges[:-1])
     idx = np.clip(np.digitize(r, edges) - 1, 0, 9)
+
+    def profile(y):
+        wk = density.h.inverse(torch.as_tensor(np.asarray(y, dtype=np.float64))).numpy()
+        turn = np.exp(1j * (np.arctan2(wk[:, 1], wk[:, 0]) - np.arctan2(w[:, 1], w[:, 0])))
+        turn = turn / np.exp(1j * np.angle(turn.mean()))        # relative to the mean angle
+        return np.array([np.degrees(np.angle(turn[idx == b].mean())) for b in range(10)])
+
     for j, k in enumerate(runs):
-        wk = density.h.inverse(torch.as_tensor(np.asarray(maps[k], dtype=np.float64))).numpy()
-        dphi = np.arctan2(wk[:, 1], wk[:, 0]) - np.arctan2(w[:, 1], w[:, 0])
-        mean = [np.degrees(np.angle(np.exp(1j * dphi[idx == b]).mean())) for b in range(10)]
-        ax.plot(mid, mean, "o-", ms=3, label=labels[j] if labels else f"run {k}")
-    ax.set(xlabel=r"radius $|h^{-1}(x)|$", ylabel=r"rotation angle $\Delta\varphi$ (degrees)")
+        ax.plot(mid, profile(maps[k]), "o-", ms=3, label=labels[j] if labels else f"run {k}")
+    if reference is not None:
+        ax.plot(mid, profile(_as_np(reference[1](pts))), "--", color=plotting.ROLES["analytic"],
+                label=reference[0])
+    ax.axhline(0, color=plotting.ROLES["reference"], lw=0.8)
+    ax.set(xlabel=r"radius $|h^{-1}(x)|$",
+           ylabel=r"turn at this radius $-$ mean turn (degrees)")
     return ax
 
 
 def match_rotations(fit, density, n: int = 2000, seed: int = 1) -> dict:
     """For every run of a flow fit, the best ``θ`` of ``h ∘ R_θ ∘ h⁻¹`` and two distances in
     units of the data's spread (RMS over ``n`` fresh points): ``error`` from that exact
-    symmetry, ``moved`` from the identity. Returns a dict of ``[K]`` arrays plus ``x``, ``maps``."""
+    symmetry, ``moved`` from the identity; ``plain`` is how far the rigid rotation ``R(θ)``
+    alone is from the nearest exact symmetry (the distance a run starts from, roughly).
+    Returns a dict of ``[K]`` arrays plus ``x``, ``maps``, ``spread``."""
     from .flows import identity_distance, nearest_rotation
 
     x = density.sample(int(n), seed=int(seed)).double()
     maps = fit.transform_all(x)
     theta, rms = nearest_rotation(maps, density, x)
     spread = density.spread()
+    from .pushforward import rotation_2d
+    plain = np.einsum("kij,nj->kni", rotation_2d(theta).numpy(), x.numpy())  # R(θ_k) alone
     return {"theta": theta, "error": rms / spread, "moved": identity_distance(maps, x) / spread,
+            "plain": nearest_rotation(plain, density, x)[1] / spread,
             "x": x.numpy(), "maps": maps, "spread": spread}
 
 
@@ -126,12 +142,24 @@ def outcomes(match: dict, passed, tol: float = 0.05) -> dict:
     return {"identity": ident, "rigid": rigid, "other": ~near & ok, "failed": ~near & ~ok}
 
 
-def describe(name: str, match: dict, passed, tol: float = 0.05) -> str:
-    """One line: how many runs ended where (see :func:`outcomes`), and the rigid angles."""
+def describe(name: str, match: dict, passed, tol: float = 0.05, loss=None) -> str:
+    """Two lines: how many runs ended where (see :func:`outcomes`), with the rigid angles;
+    for the others, how many sit near the identity (fitted angle within 20°) and their
+    median distances (and median loss − 2 log 2 when ``loss [K]`` is given)."""
     o = outcomes(match, passed, tol)
     K = len(match["error"])
     ang = np.sort(np.round(np.degrees(match["theta"][o["rigid"]])).astype(int)) % 360
-    return (f"{name}: {(o['identity'] | o['rigid']).sum()}/{K} within {tol:.0%} of some "
+    rest = ~(o["identity"] | o["rigid"])
+    deg = np.degrees(match["theta"]) % 360
+    near0 = rest & ((deg < 20) | (deg > 340))
+    line = (f"{name}: {(o['identity'] | o['rigid']).sum()}/{K} within {tol:.0%} of some "
             f"h R h^-1 ({o['identity'].sum()} at the identity, {o['rigid'].sum()} at angles "
             f"{ang.tolist()} deg); {o['other'].sum()} other maps pass the post-hoc test, "
             f"{o['failed'].sum()} fail it")
+    if rest.any():
+        line += (f"\n  the other {rest.sum()}: {near0.sum()} within 20 deg of the identity; "
+                 f"median distance from h R h^-1 {np.median(match['error'][rest]):.0%} "
+                 f"(R alone at their angles: {np.median(match['plain'][rest]):.0%})")
+        if loss is not None:
+            line += f", median loss - 2 log 2 {np.median(np.asarray(loss)[rest]) - 2 * np.log(2):+.4f}"
+    return line
