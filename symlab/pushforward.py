@@ -2,7 +2,7 @@
 
 Let ``q`` be a density whose symmetries are known (``N₁,₁`` and all of O(2), a mixture with
 D4, …) and ``h`` an equiareal map (``|det ∂h/∂x| = 1`` everywhere, §III) with an exact
-inverse. The push-forward ``p = h#q`` — the law of ``h(X)`` for ``X ~ q`` — has the density
+inverse. The push-forward ``p = h#q`` — the law of ``h(X)`` for ``X ~ q`` — has the density::
 
     p(x) = q(h⁻¹(x)) · |det ∂h⁻¹/∂x| = q(h⁻¹(x)),
 
