@@ -259,12 +259,13 @@ def test_chapter_helpers_classify_exact_maps():
     theta, rms = flows.nearest_rotation(maps, dens, x)
     spread = dens.spread()
     match = {"theta": theta, "error": rms / spread,
-             "moved": flows.identity_distance(maps, x) / spread}
+             "moved": flows.identity_distance(maps, x) / spread, "plain": np.array([0.0, 0.5, 0.5])}
     o = fp.outcomes(match, passed=[True, True, False])
     assert o["identity"].tolist() == [True, False, False]
     assert o["rigid"].tolist() == [False, True, False]
     assert o["failed"].tolist() == [False, False, True]
-    assert "1 at the identity, 1 at angles [115] deg" in fp.describe("x", match, [True, True, False])
+    text = fp.describe("x", match, [True, True, False], loss=[1.386, 1.386, 1.2])
+    assert "1 at the identity, 1 at angles [115] deg" in text and "the other 1:" in text
     fig, ax = plt.subplots()
     fp.outcome_scatter(ax, match, [True, True, False])
     fp.grid_images(dens, [("t", dens.rotation(1.0), None)], sample=200)
