@@ -77,11 +77,11 @@ class VolumePreservingFlow:
             linear shears, and conjugating it by a shear ``(x, y) ↦ (x, y + f(x))`` adds two).
         hidden: softplus units of each coupling network (≥ 1).
 
-    Attributes:
-        dim, layers, hidden, n_params (``P``), param_names (``w0 … w{P−1}``).
+    The attributes ``dim``, ``layers`` and ``hidden`` are the arguments; ``n_params`` is the
+    number ``P`` of weights per flow and ``param_names`` are ``w0 … w{P−1}``.
 
     Parameters are one tensor ``[K, P]`` (one row per run, the ensemble axis first), like every
-    search space of :mod:`symlab.spaces`; :meth:`apply` and :meth:`inverse` take ``x [N, n]``
+    search space of ``symlab.spaces``; :meth:`apply` and :meth:`inverse` take ``x [N, n]``
     (the same points for every run) or ``[K, N, n]`` and return ``[K, N, n]``.
     """
 
@@ -314,9 +314,11 @@ class FlowDiscovery:
 
     Attributes:
         flow: the :class:`VolumePreservingFlow`.
-        init_params, params: ``[K, P]`` initial and final parameters (numpy; the final ones are
-            tail-averaged like :class:`symlab.SymmetryGAN`'s).
-        centre, scale: the standardisation ``z = (x − centre) / scale`` the flows act in.
+        init_params: ``[K, P]`` initial parameters (numpy).
+        params: ``[K, P]`` final parameters (numpy; tail-averaged like
+            :class:`symlab.SymmetryGAN`'s).
+        centre: ``[n]`` the data mean; the flows act on ``z = (x − centre) / scale``.
+        scale: the common scale of that standardisation (float).
         loss: ``[K]`` the discriminator loss of Eq. (13) over the averaging tail (≈ 2 log 2 at a
             symmetry).
         failed: ``[K]`` runs stopped for a non-finite value (the others are unaffected).
@@ -490,7 +492,7 @@ def mc_loss(density, fn, inverse=None, n: int = 100_000, seed: int = 0) -> float
     the estimate is exact, not just unbiased.
 
     Args:
-        density: ``.sample`` and an exact ``.log_prob`` (e.g. a :class:`NonlinearPushforward`).
+        density: ``.sample`` and an exact ``.log_prob`` (e.g. a :class:`~symlab.NonlinearPushforward`).
         fn: the map ``[N, n] -> [N, n]`` (e.g. ``fit.map(k)`` or ``density.rotation(θ)``).
         inverse: its inverse (default ``fn.inverse``); required, because ``p_g`` needs it.
         n: Monte Carlo points.
@@ -523,7 +525,7 @@ def nearest_rotation(maps, density, x, thetas: int = 180) -> tuple[np.ndarray, n
 
     Args:
         maps: ``[K, N, n]`` the learned maps applied to ``x`` (e.g. ``fit.transform_all(x)``).
-        density: a 2D :class:`NonlinearPushforward` whose base is rotation invariant.
+        density: a 2D :class:`~symlab.NonlinearPushforward` whose base is rotation invariant.
         x: ``[N, 2]`` the (held-out) points.
         thetas: grid size over ``[0, 2π)``; the best grid angle is refined by golden-section search.
 

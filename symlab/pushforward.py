@@ -270,12 +270,11 @@ class NonlinearPushforward:
     Args:
         base: a density with ``.dim``, ``.sample(n, seed)`` and ``.log_prob`` (e.g.
             ``sl.paper.n11()``); ``sample_shaped`` is used when it has one.
-        h: an :class:`EquiarealMap` (e.g. :class:`Shear`, :func:`henon`) of the same dimension.
+        h: an :class:`~symlab.pushforward.EquiarealMap` (e.g. a
+            :class:`~symlab.pushforward.Shear`, :func:`~symlab.pushforward.henon`) of the
+            same dimension.
 
-    Attributes:
-        dim, base, h.
-
-    Every symmetry ``R`` of ``base`` gives the symmetry ``h ∘ R ∘ h⁻¹`` of this density:
+    The attributes ``dim``, ``base`` and ``h`` are the arguments. Every symmetry ``R`` of ``base`` gives the symmetry ``h ∘ R ∘ h⁻¹`` of this density:
     :meth:`symmetry` and :meth:`rotation` build them (with exact inverses).
     """
 
