@@ -113,10 +113,13 @@ class Sampler:
         else:
             self.density = None
             ref = _checks.as_points(data, dim, name="data", dtype=torch.float64)
-        _checks.data_scale(ref, name="data")  # clear errors for degenerate or extreme data
+        centre64, scale64 = _checks.data_scale(ref, name="data")  # float64, clear errors
         ref = ref.to(torch.float32)
         centre = ref.mean(0)
-        self.scale = float((ref - centre).pow(2).mean().sqrt())
+        scale = float((ref - centre).pow(2).mean().sqrt())
+        if not (math.isfinite(scale) and scale > 0 and torch.isfinite(centre).all()):
+            centre, scale = centre64.float(), scale64  # float32 over- or underflowed
+        self.scale = scale
         self.centre = centre.to(self.device)
         self.centre64 = centre.double()
         if self.density is None:
@@ -236,6 +239,11 @@ class GroupAdam:
 
 
 # ----------------------------------------------------------------------------- the loop
+#: ``GroupAdam`` recomputes the family's metric every this many steps (it changes slowly
+#: along a run; computing it costs about a third of a step).
+METRIC_EVERY = 10
+
+
 @dataclass
 class LoopResult:
     """What :func:`train` returns (``K`` runs, ``T`` records)."""
@@ -271,6 +279,7 @@ def train(sampler: Sampler, family: MapFamily, theta: torch.Tensor, settings: Se
     dev = theta.device
     disc = EnsembleMLP(K, sampler.dim, s.hidden, seed=int(seed) + 1).to(dev)
     group = s.optimizer == "group"
+    metric = None
     opt_g = GroupAdam(theta, eps=s.eps_g) if group else Adam(theta.data, eps=s.eps_g)
     opt_d = Adam(disc.flat.data, eps=1e-7)  # Keras' Adam ε
     half = B // 2
@@ -336,10 +345,11 @@ def train(sampler: Sampler, family: MapFamily, theta: torch.Tensor, settings: Se
         bad_grad = ~torch.isfinite(grad).reshape(K, -1).all(1)
         grad = torch.nan_to_num(grad, nan=0.0, posinf=0.0, neginf=0.0)
         if group:
-            with torch.no_grad():
-                metric = family.metric(theta.detach())
-                if metric is not None:
-                    metric = torch.nan_to_num(metric, nan=0.0, posinf=0.0, neginf=0.0)
+            if step % METRIC_EVERY == 1 or METRIC_EVERY == 1:  # the metric changes slowly
+                with torch.no_grad():
+                    metric = family.metric(theta.detach())
+                    if metric is not None:
+                        metric = torch.nan_to_num(metric, nan=0.0, posinf=0.0, neginf=0.0)
             opt_g.step(grad, metric, s.lr_g * decay)
         else:
             opt_g.step(grad, s.lr_g * decay)
@@ -435,18 +445,34 @@ class Standardised:
         """``M z + u`` for every run: ``z [K, B, n]`` → ``[K, B, n]``."""
         return torch.matmul(z, M.transpose(-1, -2)) + u[:, None, :]
 
-    def metric(self, theta_t: torch.Tensor, shift_gain: float = 1.0, h: float = 1e-5):
-        """``F = JᵀJ [K, P, P]`` with ``J`` the Jacobian of ``(M, u / shift_gain)`` in
-        ``theta_t``: the metric that ``‖δM‖²_F + ‖δu‖² / shift_gain²`` induces on the
-        parameters, so a step of length ``lr`` is the same motion of the map whatever the
-        parametrisation or the basis (the Frobenius norm is invariant under ``M ↦ QMQᵀ``),
-        and a translation may move the centre ``shift_gain`` times farther. Central
-        differences in float64, all runs and parameters in one batched call."""
+    def metric(self, theta_t: torch.Tensor, shift_gain: float = 1.0, stretch: float = 5.0,
+               h: float = 1e-5) -> torch.Tensor:
+        """The left-invariant metric ``F = JᵀJ [K, P, P]`` of the affine group on the
+        parameters. ``J`` is the Jacobian in ``theta_t`` of the left-translated tangent
+        ``A = M⁻¹ δM``, ``b = M⁻¹ δu``, weighted as
+
+            ‖(A − Aᵀ)/2‖²_F + stretch² · ‖(A + Aᵀ)/2‖²_F + ‖b‖² / shift_gain²,
+
+        so a step of length ``lr`` is the same motion of the map whatever the
+        parametrisation, the basis (each term is invariant under ``M ↦ QMQᵀ``) or the current
+        map, and singular maps (det M = 0) are infinitely far away. Rotations (the
+        antisymmetric part) take full steps; dilations and shears (the symmetric part), the
+        directions in which a generator can squeeze the data onto their mode faster than
+        the discriminator follows, move ``stretch`` times slower, and translations
+        ``1 / shift_gain`` times slower. Central differences in float64, all runs and
+        parameters in one batched call."""
         t = theta_t.detach().double()
         K, P = t.shape
         step = h * torch.eye(P, dtype=t.dtype, device=t.device)
         probe = torch.cat([t[:, None, :] + step, t[:, None, :] - step], 1).reshape(-1, P)
         M, u = self.maps(probe)
-        y = torch.cat([M.reshape(M.shape[0], -1), u / shift_gain], 1).reshape(K, 2, P, -1)
-        J = (y[:, 0] - y[:, 1]) / (2 * h)  # [K, P, n² + n]
+        n = M.shape[-1]
+        dM = (M.reshape(K, 2, P, n, n)[:, 0] - M.reshape(K, 2, P, n, n)[:, 1]) / (2 * h)
+        du = (u.reshape(K, 2, P, n)[:, 0] - u.reshape(K, 2, P, n)[:, 1]) / (2 * h)
+        inv = torch.linalg.inv(self.maps(t)[0])[:, None]  # [K, 1, n, n]
+        A = inv @ dM  # [K, P, n, n]
+        b = (inv @ du[..., None])[..., 0] / shift_gain
+        At = A.transpose(-1, -2)
+        J = torch.cat([(0.5 * (A - At)).reshape(K, P, -1),
+                       (0.5 * stretch * (A + At)).reshape(K, P, -1), b], -1)
         return J @ J.transpose(1, 2)

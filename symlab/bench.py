@@ -1,7 +1,8 @@
 """Performance figures: ``python -m symlab.bench`` (or ``make bench``) prints JSON.
 
 ``python -m symlab.bench discovery [NAME …]`` (``make bench-discovery``) runs the discovery
-suite instead, one JSON line per problem (:func:`discovery`).
+suite instead, one JSON line per problem (:func:`discovery`); ``python -m symlab.bench
+equivariance`` the basis-equivariance test of the recipe (:func:`equivariance`).
 
 Measured in one process on one machine, as ratios:
 
@@ -97,11 +98,14 @@ def run(big_K: int = 256, steps: int = 300) -> dict:
     }
 
 
-def discovery(names=None, seed: int = 0, progress: bool | None = False) -> list:
+def discovery(names=None, seed: int = 0, progress: bool | None = False, runs=None,
+              **overrides) -> list:
     """The discovery suite (:mod:`symlab.problems`): one row per problem, ``sl.discover``
     with its defaults. ``success``: the share of runs that converged (after restarts) to a
     map within the problem's tolerance of its true group (the exact criterion);
-    ``false_symmetry``: the share of reported elements that fail the criterion."""
+    ``false_symmetry``: the share of reported elements that fail the criterion.
+    ``runs`` replaces every problem's number of runs; ``overrides`` go to ``sl.discover``
+    (to measure another recipe)."""
     from .discover import discover
     from .problems import PROBLEMS
 
@@ -112,7 +116,8 @@ def discovery(names=None, seed: int = 0, progress: bool | None = False) -> list:
         train, held_out = prob.make_data(seed)
         data = train if held_out is train else np.concatenate([train, held_out])
         t0 = time.perf_counter()
-        report = discover(data, prob.make_space(), runs=prob.runs, seed=seed, progress=progress)
+        report = discover(data, prob.make_space(), runs=runs or prob.runs, seed=seed,
+                          progress=progress, **overrides)
         seconds = time.perf_counter() - t0
         fit = report.discovery
         err_runs = prob.error(fit.matrices, fit.shifts)
@@ -132,11 +137,54 @@ def discovery(names=None, seed: int = 0, progress: bool | None = False) -> list:
     return rows
 
 
+def _angle(M: np.ndarray) -> np.ndarray:
+    """The angle of each element's first 2×2 block (rotation angle, or twice the mirror axis
+    for a reflection): ``[K]`` in (−π, π]."""
+    A = M[:, :2, :2]
+    return np.arctan2(A[:, 0, 1], A[:, 0, 0])
+
+
+def equivariance(name: str = "n11_o2", runs: int = 64, seed: int = 0, q_seed: int = 12) -> dict:
+    """Basis equivariance of the discovery recipe: train on the data and on the data rotated
+    by a fixed random orthogonal ``Q`` (``x ↦ Q x``), conjugate what the second found back
+    (``Qᵀ M Q``), and compare the two distributions of the elements' angle with a two-sample
+    Kolmogorov–Smirnov test (a preferred basis would show as a p-value near 0)."""
+    from scipy.stats import ks_2samp
+
+    from .discover import RECIPE
+    from .problems import problem
+
+    prob = problem(name)
+    train, _ = prob.make_data(seed)
+    space = prob.make_space()
+    n = space.dim
+    x = np.asarray(train.sample(100_000, seed=seed) if hasattr(train, "sample") else train)
+    g = np.random.default_rng(q_seed)
+    Q, R = np.linalg.qr(g.standard_normal((n, n)))
+    Q = Q * np.sign(np.diag(R))
+    if np.linalg.det(Q) < 0:
+        Q[:, 0] = -Q[:, 0]
+    gan = SymmetryGAN(space, **RECIPE)
+    init = space.sample_uniform(runs, seed=seed)
+    a = gan.fit(x, init=init, seed=seed, record_every=0, progress=False)
+    b = gan.fit(x @ Q.T, init=init, seed=seed + 1, record_every=0, progress=False)
+    ok_a = a.loss > 2 * np.log(2) - 0.01
+    ok_b = b.loss > 2 * np.log(2) - 0.01
+    back = np.einsum("ji,kjl,lm->kim", Q, b.matrices, Q)
+    test = ks_2samp(_angle(a.matrices[ok_a]), _angle(back[ok_b]))
+    return dict(problem=name, runs=runs, converged=[int(ok_a.sum()), int(ok_b.sum())],
+                ks_statistic=round(float(test.statistic), 3), p_value=round(float(test.pvalue), 3))
+
+
 def main(argv=None) -> None:
     import sys
     args = sys.argv[1:] if argv is None else list(argv)
     if args and args[0] == "discovery":
         discovery(names=args[1:] or None)
+        return
+    if args and args[0] == "equivariance":
+        for name in args[1:] or ["n11_o2", "dijets_so4"]:
+            print(json.dumps(equivariance(name)), flush=True)
         return
     print(json.dumps(run(), indent=2))
 

@@ -148,10 +148,6 @@ class EnsembleMLP(nn.Module):
                 h = torch.relu(h)
         return h[..., 0]
 
-    def flops_per_row(self) -> int:
-        """Σ in·out over the layers: multiply–adds of one forward pass for one input row."""
-        return sum(a * b for a, b in zip(self.sizes[:-1], self.sizes[1:]))
-
     # ------------------------------------------------------------------ fast passes
     def _workspace(self, rows: int) -> dict:
         ws = self._buffers_by_rows.get(rows)

@@ -103,6 +103,7 @@ class Discovery:
 
     def transform(self, x, run: int = 0) -> np.ndarray:
         """Apply run ``run``'s learned map to points ``x [N, n]``; returns ``[N, n]``."""
+        run = _checks.index(run, "run", self.runs, "runs")
         pts = as_points(x, self.space.dim, name="x", min_points=1, dtype=torch.float64)
         M = torch.from_numpy(self.matrices[run]).double()
         V = torch.from_numpy(self.shifts[run]).double()
@@ -243,6 +244,7 @@ class SymmetryGAN:
         """
         t0 = time.perf_counter()
         seed = _checks.resolve_seed(seed)
+        progress = _checks.optional_flag(progress, "progress")
         if runs is None and init is None:
             runs = 1
         s = self.settings

@@ -43,6 +43,9 @@ class SearchSpace:
     dim: int = 1
     param_names: tuple[str, ...] = ()
     default_ranges: dict[str, tuple[float, float]] = {}
+    #: True when every map of the space is a rotation (SO(n), SO(2) × SO(2)): no dilations,
+    #: shears or translations, the directions that need a final polish in ``sl.discover``.
+    compact: bool = False
     #: indices of parameters that *are* the translation V (so V = params[:, shift_params]);
     #: empty when V is fixed or zero. The trainer re-centres these (see symlab.gan).
     shift_params: tuple[int, ...] = ()
@@ -369,6 +372,8 @@ class SO2xSO2(SearchSpace):
     Initialisation θ₁, θ₂ ~ U(0, 2π). Symmetries of the dijet data: θ₁ = θ₂.
     """
 
+    compact = True
+
     dim = 4
     param_names = ("theta1", "theta2")
     default_ranges = {"theta1": (0.0, TWO_PI), "theta2": (0.0, TWO_PI)}
@@ -389,6 +394,8 @@ class SO(SearchSpace):
     n ≥ 3; :meth:`sample_uniform` draws from the Haar measure instead (the Q factor of a
     Gaussian matrix, decomposed into angles by :meth:`params_from_matrix`).
     """
+
+    compact = True
 
     def __init__(self, n: int = 4, ranges: dict | None = None):
         n = _checks.count(n, "n", minimum=2)

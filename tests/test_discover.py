@@ -195,3 +195,42 @@ def test_cli_end_to_end(tmp_path, capsys):
     assert (tmp_path / "ring.npy.symlab.png").stat().st_size > 0
     rc = cli.main(["discover", str(tmp_path / "ring.npy"), "--space", "SO(3)", "--runs", "2"])
     assert rc == 2 and "3 dimensions" in capsys.readouterr().err
+
+
+def test_hand_written_adam_matches_torch():
+    torch.manual_seed(0)
+    p1 = torch.randn(5, 7, dtype=torch.float64)
+    p2 = p1.clone().requires_grad_(True)
+    ours = _loop.Adam(p1, eps=1e-7)
+    ref = torch.optim.Adam([p2], lr=0.01, eps=1e-7)
+    for _ in range(20):
+        g = torch.randn(5, 7, dtype=torch.float64)
+        ours.step(g, 0.01)
+        p2.grad = g.clone()
+        ref.step()
+    assert torch.allclose(p1, p2.detach(), atol=1e-12)
+
+
+def test_group_metric_is_the_left_invariant_length():
+    """δθᵀ F δθ equals ‖skew A‖² + stretch² ‖sym A‖² + ‖b‖² / gain² with A = M⁻¹ δM, b = M⁻¹ δu:
+    a form that conjugation by a rotation Q (A ↦ Q A Qᵀ, b ↦ Q b) leaves unchanged."""
+    space = sl.spaces.Iwasawa2D()
+    std = _loop.Standardised(space, torch.zeros(2, dtype=torch.float64), 1.0)
+    theta = space.sample_init(5, seed=2).double()
+    F = std.metric(theta, shift_gain=0.5, stretch=3.0)
+    d = torch.randn(5, 6, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    h = 1e-6
+    Mp, up = std.maps(theta + h * d)
+    Mm, um = std.maps(theta - h * d)
+    M0 = std.maps(theta)[0]
+    A = torch.linalg.solve(M0, (Mp - Mm) / (2 * h))
+    b = torch.linalg.solve(M0, ((up - um) / (2 * h))[..., None])[..., 0] / 0.5
+    skew, sym = 0.5 * (A - A.transpose(1, 2)), 0.5 * (A + A.transpose(1, 2))
+    expected = skew.pow(2).sum((1, 2)) + 9.0 * sym.pow(2).sum((1, 2)) + b.pow(2).sum(1)
+    got = (d[:, None] @ F @ d[:, :, None]).flatten()
+    assert torch.allclose(got, expected, rtol=1e-4)
+    Q = torch.tensor(rot(0.83))
+    Ac, bc = Q @ A @ Q.T, b @ Q.T
+    skc, syc = 0.5 * (Ac - Ac.transpose(1, 2)), 0.5 * (Ac + Ac.transpose(1, 2))
+    conj = skc.pow(2).sum((1, 2)) + 9.0 * syc.pow(2).sum((1, 2)) + bc.pow(2).sum(1)
+    assert torch.allclose(conj, expected, rtol=1e-10)
