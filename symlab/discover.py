@@ -270,8 +270,26 @@ def discover(data, space: SearchSpace, runs: int = 64, seed: int = 0, *, restart
     train, held_out = _split(data, test_fraction, seed)
 
     gan = SymmetryGAN(space, device=device, **{**RECIPE, **settings})
-    init = space.sample_uniform(runs, seed=seed)
-    fit = gan.fit(train, init=init, seed=seed, record_every=0, progress=progress)
+    fine = None
+    if polish is not False and not space.compact:
+        fine = SymmetryGAN(space, device=device, **(POLISH if polish is True else dict(polish)))
+
+    def attempt(init, seed_):
+        """Explore from ``init``, then polish (non-compact spaces): a Discovery."""
+        out = gan.fit(train, init=init, seed=seed_, record_every=0, progress=progress)
+        if fine is not None:  # refine with small steps from where exploration ended
+            # a run that collapsed onto a singular map (det M ≈ 0) cannot be polished: it
+            # polishes its start instead and is reported as failed (so it is restarted)
+            collapsed = ~(np.abs(np.linalg.det(out.matrices)) > 1e-6) | out.failed
+            start = np.where(collapsed[:, None], out.init_params, out.params)
+            polished = fine.fit(train, init=start, seed=seed_ + 1, record_every=0,
+                                progress=progress)
+            polished.init_params = out.init_params
+            polished.failed = polished.failed | collapsed
+            out = polished
+        return out
+
+    fit = attempt(space.sample_uniform(runs, seed=seed), seed)
     restarted = np.zeros(runs, dtype=int)
     s = gan.settings
     threshold = _threshold(fit.loss, s.batch_size, s.steps, s.average)
@@ -279,9 +297,8 @@ def discover(data, space: SearchSpace, runs: int = 64, seed: int = 0, *, restart
         stuck = np.flatnonzero(~(fit.loss > threshold) | fit.failed)
         if len(stuck) == 0:
             break
-        new_init = space.sample_uniform(len(stuck), seed=seed + 1000 * round_)
-        again = gan.fit(train, init=new_init, seed=seed + 1000 * round_, record_every=0,
-                        progress=progress)
+        again = attempt(space.sample_uniform(len(stuck), seed=seed + 1000 * round_),
+                        seed + 1000 * round_)
         better = again.loss > np.where(fit.failed[stuck], -np.inf, fit.loss[stuck])
         better &= ~again.failed
         idx = stuck[better]
@@ -290,13 +307,6 @@ def discover(data, space: SearchSpace, runs: int = 64, seed: int = 0, *, restart
             getattr(fit, name)[idx] = getattr(again, name)[better]
         restarted[stuck] += 1
 
-    if polish is not False and not space.compact:  # refine with small steps
-        fine = SymmetryGAN(space, device=device,
-                           **(POLISH if polish is True else dict(polish))).fit(
-            train, init=fit.params, seed=seed + 1, record_every=0, progress=progress)
-        fine.init_params = fit.init_params
-        fit = fine
-        threshold = _threshold(fit.loss, POLISH.get("batch_size", 128), 0, 0)
     ok = (fit.loss > threshold) & ~fit.failed
     scale = float(fit.config.get("scale", 1.0))
     cand_M, cand_V, counts, _ = _merge(fit.matrices[ok], fit.shifts[ok], scale, radius)
