@@ -72,7 +72,7 @@ def main(argv=None) -> int:
     d.add_argument("--space", required=True, help=f"search space: {SPACES}")
     d.add_argument("--runs", type=int, default=64)
     d.add_argument("--seed", type=int, default=0)
-    d.add_argument("--restarts", type=int, default=2)
+    d.add_argument("--restarts", type=int, default=4)
     d.add_argument("--steps", type=int, default=None, help="training steps (a time budget)")
     d.add_argument("--json", default=None, help="write the report here (default FILE.symlab.json)")
     d.add_argument("--figure", default=None, help="write the figure here (default FILE.symlab.png)")

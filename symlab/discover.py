@@ -218,7 +218,7 @@ def _merge(M: np.ndarray, V: np.ndarray, scale: float, radius: float):
 
 
 # ----------------------------------------------------------------------------- the pipeline
-def discover(data, space: SearchSpace, runs: int = 64, seed: int = 0, *, restarts: int = 2,
+def discover(data, space: SearchSpace, runs: int = 64, seed: int = 0, *, restarts: int = 4,
              test_fraction: float = 0.5, level: float = 0.01, merge: float | None = None,
              verify_points: int = 100_000, polish=True, progress: bool | None = None,
              device=None, **settings) -> GroupReport:
