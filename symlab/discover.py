@@ -180,7 +180,7 @@ def _split(data, test_fraction: float, seed: int):
     return x[perm[n_test:]].numpy(), x[perm[:n_test]].numpy()
 
 
-def _threshold(loss: np.ndarray, batch_size: int, steps: int, average: float) -> float:
+def _threshold(loss: np.ndarray) -> float:
     """Converged runs sit at 2 log 2 up to the noise of their tail-averaged batch losses; a
     run is spurious when it is below by more than that noise (and a floor of 0.01)."""
     ok = loss[np.isfinite(loss)]
@@ -291,8 +291,7 @@ def discover(data, space: SearchSpace, runs: int = 64, seed: int = 0, *, restart
 
     fit = attempt(space.sample_uniform(runs, seed=seed), seed)
     restarted = np.zeros(runs, dtype=int)
-    s = gan.settings
-    threshold = _threshold(fit.loss, s.batch_size, s.steps, s.average)
+    threshold = _threshold(fit.loss)
     for round_ in range(1, restarts + 1):
         stuck = np.flatnonzero(~(fit.loss > threshold) | fit.failed)
         if len(stuck) == 0:
