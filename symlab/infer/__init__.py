@@ -16,6 +16,8 @@ statements about the group, and learns group structure directly:
   :func:`cosine` compares generators;
 * ``generator`` — :func:`learn_generator`: a one-parameter subgroup
   ``{exp(tL)}`` of symmetries, the continuous counterpart of the cyclic penalty of Eq. (18);
+* ``algebra_learner`` — :func:`learn_algebra`: ``k`` generators per run at once, LieGAN-style
+  (``exp(Σ_j c_j L_j)`` with learned coefficient scales), and :func:`choose_k`;
 * ``discovery_map`` — :func:`learn_discovery_map`: the symmetry discovery
   map of Eq. (43), learned through Eq. (44) with the ansätze of Eqs. (A7)–(A9).
 
@@ -31,6 +33,7 @@ Example::
 """
 
 from .algebra import LieAlgebra, cosine, lie_algebra, logm
+from .algebra_learner import AlgebraFit, KChoice, choose_k, learn_algebra, principal_cosines
 from .components import Component, Components, components
 from .discovery_map import ANSATZE, DiscoveryMapFit, learn_discovery_map, omega
 from .generator import GeneratorFit, learn_generator
@@ -53,5 +56,6 @@ __all__ = [
     "logm", "cosine", "lie_algebra", "LieAlgebra",
     "components", "Component", "Components",
     "learn_generator", "GeneratorFit",
+    "learn_algebra", "AlgebraFit", "choose_k", "KChoice", "principal_cosines",
     "learn_discovery_map", "DiscoveryMapFit", "omega", "ANSATZE",
 ]
