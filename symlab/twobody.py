@@ -252,7 +252,12 @@ def from_algebra(generators, scales, sigma: float = 1.0):
     ``c_j ~ N(0, (σ s_j)²)``, for ``generators [k, n, n]`` and ``scales [k]`` (one run of a
     :class:`~symlab.infer.AlgebraFit`)."""
     L = torch.as_tensor(_checks.as_array(generators, "generators"))
+    if L.ndim == 2:
+        L = L[None]
     s = torch.as_tensor(_checks.as_array(scales, "scales")).reshape(-1) * float(sigma)
+    if L.ndim != 3 or L.shape[-1] != L.shape[-2] or len(s) != len(L):
+        raise ValueError(f"generators must be [k, n, n] with one scale each; got "
+                         f"{tuple(L.shape)} and {len(s)} scale(s)")
 
     def draw(m, generator):
         c = torch.randn(m, len(s), generator=generator, dtype=torch.float64) * s

@@ -122,3 +122,30 @@ def test_bad_data():
         fit.cosine(np.eye(3))
     with pytest.raises(ValueError, match="metric"):
         fit.cosine(J2, metric="euclid")
+
+
+def test_best_run_prefers_a_full_scale_among_the_best_losses():
+    fit = infer.learn_algebra(paper.n11(), 1, runs=3, steps=2, antisymmetric=False,
+                              record_every=0, progress=False)
+    fit.loss = np.array([1.386, 1.380, 1.3862])
+    fit.scales = np.array([[0.95], [0.99], [0.3]])
+    fit.failed = np.array([False, False, False])
+    assert fit.best_run() == 0          # run 1's loss is too low, run 2's scale collapsed
+    fit.failed = np.array([True, False, False])
+    assert fit.best_run() == 2
+    assert fit.algebra().dimension == 0  # its only generator collapsed
+
+
+def test_augmentation_samplers():
+    from symlab import twobody
+    gen = torch.Generator().manual_seed(0)
+    L = twobody.rotation_generator()
+    G = twobody.from_algebra(L, [1.0], sigma=0.5)(5, gen)
+    assert G.shape == (5, 8, 8)
+    assert torch.allclose(G @ G.transpose(1, 2), torch.eye(8, dtype=G.dtype), atol=1e-10)
+    R = twobody.rotations(4, gen)
+    assert torch.allclose(torch.linalg.det(R), torch.ones(4, dtype=R.dtype))
+    E = twobody.from_elements(np.stack([np.eye(8), -np.eye(8)]))(6, gen)
+    assert E.shape == (6, 8, 8)
+    with pytest.raises(ValueError, match="one scale each"):
+        twobody.from_algebra(np.stack([L, L]), [1.0])

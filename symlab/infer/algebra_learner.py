@@ -184,11 +184,9 @@ class AlgebraFit:
 
     def algebra(self, run: int | None = None, collapse: float = 0.5) -> LieAlgebra:
         """One run's span as a :class:`LieAlgebra` (chapter 8's type): the generators whose
-        scale stayed above ``collapse``, orthonormalised. ``run=None``: the run with the
-        highest tail loss (closest to 2 log 2) among those that did not fail."""
+        scale stayed above ``collapse``, orthonormalised. ``run=None``: :meth:`best_run`."""
         if run is None:
-            ok = np.flatnonzero(~self.failed)
-            run = int(ok[np.argmax(self.loss[ok])]) if len(ok) else 0
+            run = self.best_run()
         run = _checks.index(run, "run", self.runs, "runs")
         keep = self.scales[run] >= float(collapse)
         n = self.basis.shape[-1]
@@ -198,6 +196,16 @@ class AlgebraFit:
                           singular_values=s, spread=s, n_pairs=0,
                           pairs=np.zeros((0, 2), dtype=int), threshold=float(collapse),
                           closure=_closure(B))
+
+    def best_run(self, tol: float = 0.01) -> int:
+        """The run to report: among the runs that did not fail and whose tail loss is within
+        ``tol`` of the best one, the run whose smallest scale is largest. (The loss alone
+        would prefer a run whose scales collapsed: small moves are easy to hide.)"""
+        ok = np.flatnonzero(~self.failed)
+        if len(ok) == 0:
+            return 0
+        near = ok[self.loss[ok] >= self.loss[ok].max() - float(tol)]
+        return int(near[np.argmax(self.scales[near].min(1))])
 
     def elements(self, coefficients, run: int = 0):
         """The maps ``g = exp(Σ_j c_j L_j)`` about the data centre for ``coefficients [m, k]``
@@ -299,10 +307,10 @@ def _ambient(n: int, antisymmetric: bool) -> int:
     return n * (n - 1) // 2 if antisymmetric else n * n
 
 
-def learn_algebra(data, k: int, seed: int = 0, runs: int = 8, steps: int = 2500,
+def learn_algebra(data, k: int, seed: int = 0, runs: int = 8, steps: int = 2000,
                   antisymmetric: bool = True, norm: float = math.sqrt(2.0),
                   sigma: float = 1.5, floor: float = 0.05, reward: float = 0.02,
-                  ramp: float = 0.5, draws: int = 16, batch_size: int = 128,
+                  ramp: float = 0.5, draws: int = 8, batch_size: int = 128,
                   lr_g: float = 0.03, lr_d: float = 0.01, hidden=(25, 25),
                   lr_floor: float = 0.02, average: float = 0.3, eps_g: float = 0.3,
                   dim: int | None = None, record_every: int | None = None,
@@ -482,3 +490,205 @@ def choose_k(data, k_max: int | None = None, collapse: float = 0.5, quorum: floa
             break
         k += 1
     return KChoice(k=best, tried=tried, min_scale=mins, fits=fits)
+
+
+# ----------------------------------------------------------------------------- two routes
+#: SymmetryGAN's settings in chapter 10's comparison, stated explicitly (the exploration
+#: phase of ``sl.discover``'s recipe, without its restarts and polishing, at the learner's
+#: number of steps), so that both routes get the same discriminator updates.
+SYMMETRYGAN_SETTINGS = dict(steps=2000, batch_size=128, lr_g=0.2, lr_d=0.01, hidden=(25, 25),
+                            objective="non-saturating", optimizer="group", eps_g=0.01,
+                            lr_floor=0.02, average=0.3, cyclic=None, commutator=None)
+
+
+def _moments(data, n: int) -> np.ndarray:
+    """``[n, n]`` second moments of the standardised data (as the learner computes them)."""
+    gen = torch.Generator().manual_seed(0)
+    z = _adversarial.Sampler(data, n, gen).draw(1, 8192)[0].double()
+    return (z.T @ z / len(z)).numpy()
+
+
+def _data_cosines(a, b, moments) -> np.ndarray:
+    w, U = np.linalg.eigh(moments)
+    half = U @ np.diag(np.sqrt(np.clip(w, 0.0, None))) @ U.T
+    return principal_cosines(np.asarray(a) @ half, np.asarray(b) @ half)
+
+
+@dataclass
+class RouteComparison:
+    """One problem of chapter 10: the elements route (SymmetryGAN → ``lie_algebra``) and
+    the direct route (``learn_algebra``) with the same runs × steps.
+
+    Attributes:
+        name, truth_dim: the problem and the dimension of its true algebra.
+        elements: the SymmetryGAN :class:`~symlab.Discovery`; ``element_algebra`` its
+            :class:`LieAlgebra`; ``element_cosine`` the smallest principal cosine of that
+            algebra to the truth (data metric; ``nan`` if it found no direction).
+        element_runs_needed: the fewest of the first runs whose elements already give the
+            true dimension with cosine ≥ 0.95 (``None``: not reached with all of them).
+        element_distance: chordal distance of the element algebra to the truth.
+        algebra: the :class:`AlgebraFit`; ``algebra_cosine [K]`` each run's smallest cosine.
+        algebra_dim: the chosen run's number of uncollapsed generators.
+        algebra_distance: ``[K]`` each run's chordal distance to the truth.
+        seconds: wall time of each route.
+    """
+
+    name: str
+    truth_dim: int
+    elements: object
+    element_algebra: LieAlgebra
+    element_cosine: float
+    element_runs_needed: int | None
+    algebra: AlgebraFit
+    algebra_cosine: np.ndarray
+    algebra_dim: int
+    seconds: tuple
+    element_distance: float = float("nan")
+    algebra_distance: np.ndarray = None
+
+    def row(self, good: float = 0.98) -> dict:
+        """The table row: dimension found, subspace distance to the truth (chordal,
+        ``√Σ sin² θ`` over the principal angles; ``nan`` when nothing was found), runs
+        needed, seconds."""
+        c = self.algebra_cosine
+        ok = np.flatnonzero(c >= good)
+        n_e = len(self.elements.matrices)
+        return {
+            "problem": self.name, "true dim": self.truth_dim,
+            "SymmetryGAN dim": self.element_algebra.dimension,
+            "SymmetryGAN distance": round(self.element_distance, 3),
+            "SymmetryGAN runs needed": (str(self.element_runs_needed)
+                                        if self.element_runs_needed is not None
+                                        else f"> {n_e}"),
+            "SymmetryGAN s": round(self.seconds[0], 1),
+            "learner dim": self.algebra_dim,
+            "learner distance (median)": round(float(np.median(self.algebra_distance)), 3),
+            f"learner runs ≥ {good}": f"{len(ok)}/{len(c)}",
+            "learner runs needed": str(int(ok[0]) + 1) if len(ok) else f"> {len(c)}",
+            "learner s": round(self.seconds[1], 1),
+        }
+
+
+def compare_routes(name: str, data, space, k: int, truth, runs: int = 8, seed: int = 0,
+                   antisymmetric: bool = True, progress: bool | None = None,
+                   **learner) -> RouteComparison:
+    """Run both routes on ``data`` with ``runs`` runs of the same number of steps each:
+    SymmetryGAN in ``space`` (settings :data:`SYMMETRYGAN_SETTINGS`, steps = the learner's)
+    followed by :func:`~symlab.infer.lie_algebra`, and :func:`learn_algebra` with ``k``
+    generators. ``truth [d, n, n]`` is the true algebra. Cosines are measured in the
+    data-weighted inner product (see :meth:`AlgebraFit.principal_cosines`)."""
+    from ..gan import SymmetryGAN
+    from .algebra import lie_algebra
+
+    T = _square(truth, "truth")
+    T = T[None] if T.ndim == 2 else T
+    steps = learner.get("steps", 2000)
+    t0 = time.perf_counter()
+    settings = dict(SYMMETRYGAN_SETTINGS, steps=steps)
+    disc = SymmetryGAN(space, **settings).fit(data, runs=runs, seed=seed, progress=progress)
+    alg_e = lie_algebra(disc)
+    t1 = time.perf_counter()
+    fit = learn_algebra(data, k, seed=seed, runs=runs, antisymmetric=antisymmetric,
+                        progress=progress, **learner)
+    t2 = time.perf_counter()
+    C = fit.moments
+    d = len(T)
+
+    def score(alg, distance=False):
+        if alg.dimension == 0:
+            return float("nan")
+        cs = _data_cosines(alg.basis, T, C)
+        if distance:
+            return float(np.sqrt(np.clip(1.0 - cs**2, 0.0, None).sum()))
+        return float(cs.min())
+
+    needed = None
+    ok = np.flatnonzero(~disc.failed)
+    for m in range(2, len(ok) + 1):
+        sub = lie_algebra(disc.matrices[ok[:m]])
+        if sub.dimension == d and score(sub) >= 0.95:
+            needed = int(ok[m - 1]) + 1
+            break
+    cos = fit.cosine(T)
+    return RouteComparison(name=name, truth_dim=d, elements=disc, element_algebra=alg_e,
+                           element_cosine=score(alg_e), element_runs_needed=needed,
+                           algebra=fit, algebra_cosine=cos,
+                           algebra_dim=fit.algebra().dimension, seconds=(t1 - t0, t2 - t1),
+                           element_distance=score(alg_e, distance=True),
+                           algebra_distance=fit.distance(T))
+
+
+# ----------------------------------------------------------------------------- chapter 10
+def rotation_generator(n: int, i: int, j: int) -> np.ndarray:
+    """``[n, n]`` the generator ``E_ij − E_ji`` of rotations in the plane of axes ``i, j``."""
+    L = np.zeros((n, n))
+    L[i, j], L[j, i] = 1.0, -1.0
+    return L
+
+
+def comparison_problems(orbit_points) -> list:
+    """Chapter 10's five problems as dicts (``name, data, space, k, antisymmetric, truth``):
+    N_{1,1} in gl(2) (SymmetryGAN in O(2)); a 3-D Gaussian with covariance diag(1, 1, 4) in
+    so(3); two 3-vectors rotated together (``symlab.problems.two_vectors_sample``, 50 000
+    events) in so(6); the bundled dijets in so(4); the two-body states ``orbit_points
+    [N, 8]`` in so(8)."""
+    from .. import data as _data
+    from .. import paper, spaces
+    from ..densities import Gaussian
+    from ..problems import two_vectors_sample
+
+    E = rotation_generator
+    diag3 = np.stack([E(6, a, b) + E(6, a + 3, b + 3) for a, b in ((0, 1), (0, 2), (1, 2))])
+    return [
+        dict(name="N11", data=paper.n11(), space=spaces.O2(), k=1, antisymmetric=False,
+             truth=E(2, 0, 1)),
+        dict(name="Gaussian 3D", data=Gaussian([0.0] * 3, [1.0, 1.0, 4.0]), space=spaces.SO(3),
+             k=1, antisymmetric=True, truth=E(3, 0, 1)),
+        dict(name="two 3-vectors", data=two_vectors_sample(50_000, 0), space=spaces.SO(6), k=3,
+             antisymmetric=True, truth=diag3),
+        dict(name="dijets", data=_data.load_dijets(), space=spaces.SO(4), k=1,
+             antisymmetric=True, truth=E(4, 0, 1) + E(4, 2, 3)),
+        dict(name="two-body", data=np.asarray(orbit_points), space=spaces.SO(8), k=1,
+             antisymmetric=True, truth=np.kron(np.eye(4), E(2, 1, 0))),
+    ]
+
+
+def plot_scales(ax, fit: AlgebraFit, title: str = ""):
+    """The learned coefficient scales ``σ_j / σ_max`` of every run along training (one line
+    per run and generator; colour = generator index after sorting by final scale)."""
+    h = fit.history
+    if h is None:
+        raise ValueError("the fit has no history (record_every=0)")
+    order = np.argsort(-h["scales"][-1], axis=1, kind="stable")
+    s = np.take_along_axis(h["scales"], order[None], 2)
+    colors = ["C0", "C1", "C2", "C3", "C4", "C5"]
+    for j in range(s.shape[2]):
+        for r in range(s.shape[1]):
+            ax.plot(h["steps"], s[:, r, j], color=colors[j % 6], lw=0.8, alpha=0.7,
+                    label=f"generator {j + 1}" if r == 0 else None)
+    ax.axhline(0.5, color="k", ls=":", lw=0.8)
+    ax.set_xlabel("step")
+    ax.set_ylabel(r"scale $\sigma_j / \sigma_{\max}$")
+    ax.set_ylim(0, 1.05)
+    if title:
+        ax.set_title(title, fontsize=10)
+    return ax
+
+
+def plot_generator(ax, L, title: str = "", labels=None):
+    """A generator ``[n, n]`` as a signed heat map (scaled to its largest entry)."""
+    L = np.asarray(L, dtype=float)
+    m = np.abs(L).max() or 1.0
+    ax.imshow(L / m, cmap="RdBu_r", vmin=-1, vmax=1)
+    n = len(L)
+    ax.set_xticks(range(n))
+    ax.set_yticks(range(n))
+    if labels is not None:
+        ax.set_xticklabels(labels, fontsize=7, rotation=90)
+        ax.set_yticklabels(labels, fontsize=7)
+    else:
+        ax.set_xticklabels([])
+        ax.set_yticklabels([])
+    if title:
+        ax.set_title(title, fontsize=10)
+    return ax
