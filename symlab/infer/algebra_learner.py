@@ -7,9 +7,9 @@
 
 with its own coefficients, and the discriminator of Eq. (13) has to tell ``x`` from
 ``g x'``. The loss reaches 2 log 2 only if every such ``g`` is a symmetry, i.e. the span of
-the ``L_j`` lies in the Lie algebra of the symmetry group. The family (:class:`AlgebraFamily`)
+the ``L_j`` lies in the Lie algebra of the symmetry group. The family (``AlgebraFamily``)
 is trained by symlab's one loop (:func:`symlab._loop.train`) exactly like the one-parameter
-family of :mod:`symlab.infer.generator`.
+family of ``symlab.infer.generator``.
 
 Two things keep the solution from being trivial (``L = 0``, or ``k`` copies of one
 generator): the basis is kept **orthonormal** in the data-weighted inner product
@@ -20,7 +20,7 @@ Each generator has a **learned coefficient scale** ``σ_j = σ_max (f + (1 − f
 with a small reward ``−β mean_j log σ_j`` for large scales: along a symmetry the discriminator
 cannot push ``σ_j`` down and it stays near ``σ_max``; along a direction that is no symmetry
 it collapses towards the floor ``f σ_max``. That collapse is how ``k`` is chosen
-(:func:`choose_k`).
+(:func:`~symlab.infer.choose_k`).
 """
 
 from __future__ import annotations
@@ -38,7 +38,8 @@ from . import _adversarial
 from ._common import _square
 from .algebra import LieAlgebra
 
-__all__ = ["AlgebraFit", "AlgebraFamily", "KChoice", "learn_algebra", "choose_k", "principal_cosines"]
+__all__ = ["AlgebraFit", "AlgebraFamily", "KChoice", "learn_algebra", "choose_k",
+           "principal_cosines", "compare_routes", "RouteComparison", "comparison_problems"]
 
 
 # ----------------------------------------------------------------------------- subspaces
@@ -520,14 +521,17 @@ class RouteComparison:
     the direct route (``learn_algebra``) with the same runs × steps.
 
     Attributes:
-        name, truth_dim: the problem and the dimension of its true algebra.
-        elements: the SymmetryGAN :class:`~symlab.Discovery`; ``element_algebra`` its
-            :class:`LieAlgebra`; ``element_cosine`` the smallest principal cosine of that
-            algebra to the truth (data metric; ``nan`` if it found no direction).
+        name: the problem.
+        truth_dim: the dimension of its true algebra.
+        elements: the SymmetryGAN :class:`~symlab.Discovery`.
+        element_algebra: its :class:`~symlab.infer.LieAlgebra`.
+        element_cosine: the smallest principal cosine of that algebra to the truth (data
+            metric; ``nan`` if it found no direction).
         element_runs_needed: the fewest of the first runs whose elements already give the
             true dimension with cosine ≥ 0.95 (``None``: not reached with all of them).
         element_distance: chordal distance of the element algebra to the truth.
-        algebra: the :class:`AlgebraFit`; ``algebra_cosine [K]`` each run's smallest cosine.
+        algebra: the :class:`~symlab.infer.AlgebraFit`.
+        algebra_cosine: ``[K]`` each run's smallest cosine.
         algebra_dim: the chosen run's number of uncollapsed generators.
         algebra_distance: ``[K]`` each run's chordal distance to the truth.
         seconds: wall time of each route.
@@ -574,9 +578,9 @@ def compare_routes(name: str, data, space, k: int, truth, runs: int = 8, seed: i
                    **learner) -> RouteComparison:
     """Run both routes on ``data`` with ``runs`` runs of the same number of steps each:
     SymmetryGAN in ``space`` (settings :data:`SYMMETRYGAN_SETTINGS`, steps = the learner's)
-    followed by :func:`~symlab.infer.lie_algebra`, and :func:`learn_algebra` with ``k``
-    generators. ``truth [d, n, n]`` is the true algebra. Cosines are measured in the
-    data-weighted inner product (see :meth:`AlgebraFit.principal_cosines`)."""
+    followed by :func:`~symlab.infer.lie_algebra`, and
+    :func:`~symlab.infer.learn_algebra` with ``k`` generators. ``truth [d, n, n]`` is the true algebra. Cosines are measured in the
+    data-weighted inner product (see :meth:`symlab.infer.AlgebraFit.principal_cosines`)."""
     from ..gan import SymmetryGAN
     from .algebra import lie_algebra
 
