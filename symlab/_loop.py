@@ -34,7 +34,7 @@ from . import _checks
 from ._progress import use_progress
 from .discriminator import EnsembleMLP
 
-__all__ = ["Settings", "Sampler", "MapFamily", "LoopResult", "train", "Adam", "GroupAdam"]
+__all__ = ["Settings", "COMPACT_DEFAULTS", "Sampler", "MapFamily", "LoopResult", "train", "Adam", "GroupAdam"]
 
 
 # ----------------------------------------------------------------------------- settings
@@ -86,8 +86,33 @@ class Settings:
     def replace(self, **changes) -> Settings:
         return replace(self, **changes)
 
+    @classmethod
+    def for_space(cls, space, **changes) -> Settings:
+        """The defaults for ``space`` (:data:`COMPACT_DEFAULTS` on a compact group), then
+        ``changes``."""
+        base = COMPACT_DEFAULTS if getattr(space, "compact", False) else {}
+        return cls(**{**base, **changes})
+
     def as_dict(self) -> dict:
         return asdict(self)
+
+
+#: The defaults on a compact search space (``space.compact``: ``SO(n)``, ``SO(2)×SO(2)``),
+#: where every map is a rotation and nothing can run off to infinity: long steps
+#: (``lr_g = 0.2``) that stay normalised down to small gradients (``eps_g = 0.01``), so that
+#: runs cross the nearly flat directions of the loss, over a long cosine schedule (5000
+#: steps) that lets them settle. The class defaults above (``lr_g = 0.01``, ``eps_g = 0.3``,
+#: 3000 steps) leave 94 % of the SO(4) runs on the dijets short of a symmetry. Measured on the
+#: ten compact problems of the discovery suite, 32 runs from Haar-uniform starts, fraction
+#: within the exact criterion: per-coordinate Adam 1.00 (SO(2)×SO(2) dijets), 0.94 (SO(4)
+#: dijets), 0.97–1.00 (Gaussians in 3–6 D), 1.00 (two rings), 0.94 (two 3-vectors in SO(6)),
+#: 1.00 (4-D cross-polytope); the basis-free ``optimizer="group"`` with the same steps 1.00,
+#: 0.91, 1.00, 1.00, 0.81, 0.75. Per-coordinate Adam therefore stays the default, although
+#: it is not indifferent to the basis (its steps follow the diagonals of the Givens angles).
+#: On spaces with dilations, shears or translations long normalised steps leave runs ~0.03
+#: from the symmetry (the 1-D Gaussian: 69 % of runs within tolerance, against 100 % with
+#: the class defaults), so there the class defaults stay.
+COMPACT_DEFAULTS = dict(steps=5000, lr_g=0.2, eps_g=0.01)
 
 
 # ----------------------------------------------------------------------------- data
@@ -227,7 +252,7 @@ class GroupAdam:
         else:
             Fm = metric.to(torch.float64)
             P = Fm.shape[-1]
-            damp = 1e-6 * Fm.diagonal(dim1=-2, dim2=-1).mean(-1).clamp_min(1e-12)
+            damp = DAMPING * Fm.diagonal(dim1=-2, dim2=-1).mean(-1).clamp_min(1e-12)
             Fm = Fm + damp[:, None, None] * torch.eye(P, dtype=Fm.dtype, device=Fm.device)
             nat = torch.linalg.solve(Fm, g.to(torch.float64)[..., None])[..., 0].to(g.dtype)
         sq = (g * nat).sum(1).clamp_min(0)
@@ -239,6 +264,14 @@ class GroupAdam:
 
 
 # ----------------------------------------------------------------------------- the loop
+#: Levenberg–Marquardt damping of ``GroupAdam``'s metric, as a fraction of its mean
+#: eigenvalue: ``F + DAMPING · mean(diag F) · 1``. A parametrisation can be singular where the
+#: group is not (the six Givens angles of SO(4) at an angle of ±π/2, like Euler angles at
+#: gimbal lock); there ``F⁻¹∇`` is an unbounded step in the angles for a small motion of the
+#: map, and runs that pass near such a point jumped about until the end. With 10⁻⁶, 9 of 32
+#: SO(4) runs on the dijets ended at symmetries; with 0.1, 29 of 32 (0.01: 28, 1: 26).
+DAMPING = 0.1
+
 #: ``GroupAdam`` recomputes the family's metric every this many steps (it changes slowly
 #: along a run; computing it costs about a third of a step).
 METRIC_EVERY = 10

@@ -145,13 +145,14 @@ def _angle(M: np.ndarray) -> np.ndarray:
 
 
 def equivariance(name: str = "n11_o2", runs: int = 64, seed: int = 0, q_seed: int = 12) -> dict:
-    """Basis equivariance of the discovery recipe: train on the data and on the data rotated
+    """Basis equivariance of the discovery settings (:func:`symlab.discover.recipe_for`):
+    train on the data and on the data rotated
     by a fixed random orthogonal ``Q`` (``x ↦ Q x``), conjugate what the second found back
     (``Qᵀ M Q``), and compare the two distributions of the elements' angle with a two-sample
     Kolmogorov–Smirnov test (a preferred basis would show as a p-value near 0)."""
     from scipy.stats import ks_2samp
 
-    from .discover import RECIPE
+    from .discover import recipe_for
     from .problems import problem
 
     prob = problem(name)
@@ -164,7 +165,7 @@ def equivariance(name: str = "n11_o2", runs: int = 64, seed: int = 0, q_seed: in
     Q = Q * np.sign(np.diag(R))
     if np.linalg.det(Q) < 0:
         Q[:, 0] = -Q[:, 0]
-    gan = SymmetryGAN(space, **RECIPE)
+    gan = SymmetryGAN(space, **recipe_for(space))
     init = space.sample_uniform(runs, seed=seed)
     a = gan.fit(x, init=init, seed=seed, record_every=0, progress=False)
     b = gan.fit(x @ Q.T, init=init, seed=seed + 1, record_every=0, progress=False)

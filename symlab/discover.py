@@ -4,10 +4,11 @@ The pipeline:
 
 1. **Split.** A finite sample is shuffled and cut into a training part and a held-out part
    (``test_fraction``); a density trains on fresh events and is verified on a fresh sample.
-2. **Train** ``runs`` SymmetryGANs with the discovery recipe (:data:`RECIPE`: the
-   basis-free natural-gradient optimiser of :class:`symlab._loop.GroupAdam`, starts spread
-   uniformly on the group, ``space.sample_uniform``), then polish
-   each run with a short fit of small steps (:data:`POLISH`).
+2. **Train** ``runs`` SymmetryGANs from starts spread uniformly on the group
+   (``space.sample_uniform``): on a compact group with SymmetryGAN's defaults there, on other
+   spaces with the discovery recipe (:data:`RECIPE`: the basis-free natural-gradient
+   optimiser of :class:`symlab._loop.GroupAdam`), then polish each run with a short fit of
+   small steps (:data:`POLISH`).
 3. **Global search.** A run that settles at a spurious maximum ends with its training loss
    below ``2 log 2`` by more than the batch noise; up to ``restarts`` times, such runs start
    again from new uniform starts (all restarted runs in one batched fit) and keep the better
@@ -37,15 +38,23 @@ from . import _checks, infer, verify
 from .gan import Discovery, SymmetryGAN
 from .spaces import SearchSpace
 
-__all__ = ["RECIPE", "GroupReport", "discover"]
+__all__ = ["RECIPE", "GroupReport", "discover", "recipe_for"]
 
 LOG4 = 2.0 * math.log(2.0)
 
-#: The settings ``sl.discover`` explores with: the basis-free optimiser
-#: (:class:`symlab._loop.GroupAdam`) with long normalised steps (``lr_g``) that stay
-#: normalised down to small gradients (``eps_g``), translations five times slower
-#: (``lr_shift``), and a long cosine schedule. Measured on the discovery suite.
+#: The settings ``sl.discover`` explores with on spaces with dilations, shears or
+#: translations: the basis-free optimiser (:class:`symlab._loop.GroupAdam`) with long
+#: normalised steps (``lr_g``) that stay normalised down to small gradients (``eps_g``),
+#: translations five times slower (``lr_shift``), and a long cosine schedule; every run is
+#: then polished (:data:`POLISH`). On a compact group ``sl.discover`` explores with
+#: SymmetryGAN's defaults there (:data:`symlab._loop.COMPACT_DEFAULTS`), which succeed more
+#: often. Measured on the discovery suite.
 RECIPE = dict(optimizer="group", steps=5000, lr_g=0.2, eps_g=0.01, lr_shift=0.04)
+
+
+def recipe_for(space: SearchSpace) -> dict:
+    """The exploration settings of :func:`discover` on ``space`` (empty: the defaults)."""
+    return {} if space.compact else dict(RECIPE)
 #: The polishing fit that starts where exploration ended: the same optimiser with forty
 #: times shorter steps, so that a fresh discriminator can settle without moving the map.
 POLISH = dict(optimizer="group", steps=1500, lr_g=0.005, eps_g=0.01, lr_shift=0.001)
@@ -243,7 +252,7 @@ def discover(data, space: SearchSpace, runs: int = 64, seed: int = 0, *, restart
             of settings replaces :data:`POLISH`.
         progress: tqdm bars (default: in notebooks and terminals).
         device: torch device of the training.
-        **settings: SymmetryGAN settings that override :data:`RECIPE` (to study one; the
+        **settings: SymmetryGAN settings that override :func:`recipe_for` (to study one; the
             defaults are the measured recipe).
 
     Returns:
@@ -269,7 +278,7 @@ def discover(data, space: SearchSpace, runs: int = 64, seed: int = 0, *, restart
         _checks.density(data, "data", dim=n, need=("sample", "log_prob"))
     train, held_out = _split(data, test_fraction, seed)
 
-    gan = SymmetryGAN(space, device=device, **{**RECIPE, **settings})
+    gan = SymmetryGAN(space, device=device, **{**recipe_for(space), **settings})
     fine = None
     if polish is not False and not space.compact:
         fine = SymmetryGAN(space, device=device, **(POLISH if polish is True else dict(polish)))

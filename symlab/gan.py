@@ -149,9 +149,15 @@ class LinearMaps(_loop.MapFamily):
 class SymmetryGAN:
     """Configure a SymmetryGAN; ``fit`` trains ``K`` independent runs at once.
 
-    Every setting has one default for every problem, measured on the discovery suite
-    (``python -m symlab.bench discovery``); change one to study it, not to make a problem
-    work.
+    The defaults depend only on the kind of search space, never on the problem. On a compact
+    group (``space.compact``: ``SO(n)``, ``SO(2)×SO(2)``) they are
+    :data:`symlab._loop.COMPACT_DEFAULTS`: 5000 long steps that stay normalised down to small
+    gradients (``lr_g=0.2``, ``eps_g=0.01``). On spaces with dilations, shears or
+    translations they are the class defaults of :class:`symlab._loop.Settings` (3000 steps,
+    ``lr_g=0.01``, ``eps_g=0.3``), with which the paper's figures are reproduced. Both use
+    per-coordinate Adam (``optimizer="adam"``), measured on the discovery suite
+    (``python -m symlab.bench discovery``); change a setting to study it, not to make a
+    problem work. ``sl.discover`` adds restarts, a polishing fit and held-out verification.
 
     Args:
         space: a search space from ``symlab.spaces``.
@@ -193,7 +199,7 @@ class SymmetryGAN:
             raise ValueError(f"unknown setting(s) {sorted(unknown)}; SymmetryGAN takes "
                              f"{sorted(_loop.Settings.__dataclass_fields__)}")
         self.space = space
-        self.settings = _loop.Settings(**settings)
+        self.settings = _loop.Settings.for_space(space, **settings)
         self.device = _checks.device(device)
 
     def __getattr__(self, name):  # gan.steps, gan.lr_g, … read the settings

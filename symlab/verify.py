@@ -29,7 +29,7 @@ from . import _checks
 from ._checks import as_points
 from .discriminator import EnsembleMLP
 
-__all__ = ["PosthocResult", "posthoc", "roc_auc", "azimuthal_kl", "azimuthal_kl_floor"]
+__all__ = ["PosthocResult", "posthoc", "roc_auc", "azimuthal_kl", "azimuthal_kl_floor", "rayleigh"]
 
 LN2 = math.log(2.0)
 
@@ -382,3 +382,28 @@ def azimuthal_kl_floor(n_x: int, n_y: int, bins: int = 100, trials: int = 128,
         return rng.multinomial(int(n), np.full(bins, 1.0 / bins), size=trials).astype(np.float64)
 
     return _kl_from_counts(counts(n_x), counts(n_y))
+
+
+def rayleigh(angles, period: float = 2 * math.pi) -> tuple[float, float]:
+    """Rayleigh test of uniformity for angles on a circle of circumference ``period``.
+
+    ``angles`` (any shape, radians when ``period = 2π``) are mapped to the unit circle,
+    ``u = exp(2πi·angle/period)``; the mean resultant length ``R = |mean u|`` is near 0 for
+    uniform angles and near 1 when they cluster. For ``n`` angles the statistic ``Z = n R²``
+    has the p-value ``exp(√(1 + 4n + 4(n² − nZ)) − (1 + 2n))`` (Zar, *Biostatistical Analysis*,
+    Eq. 27.4; exact to a few per mille already for ``n ≥ 10``). A preferred direction of period
+    ``period / k`` shows up with the angles multiplied by ``k`` (mirror axes that avoid 0° and
+    90°: ``rayleigh(4 α)``).
+
+    Returns:
+        ``(R, p)``: the mean resultant length and the p-value of uniformity.
+    """
+    a = _checks.as_array(angles, "angles").ravel()
+    if a.size < 2:
+        raise ValueError(f"angles: the Rayleigh test needs at least 2 angles; got {a.size}")
+    period = _checks.rate(period, "period")
+    n = a.size
+    R = float(np.abs(np.exp(2j * np.pi * a / period).mean()))
+    Z = n * R * R
+    p = math.exp(math.sqrt(1 + 4 * n + 4 * (n * n - n * Z)) - (1 + 2 * n))
+    return R, min(1.0, p)

@@ -95,11 +95,24 @@ def test_group_adam_steps_have_length_lr_in_the_metric():
     F = torch.diag_embed(torch.tensor([[1.0, 4.0]] * 3, dtype=torch.float64))
     g = torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]], dtype=torch.float64)
     opt.step(g, F, lr=0.1)
-    length = torch.sqrt((theta[:, None] @ F @ theta[:, :, None]).flatten())
+    # the length is measured in the damped metric F + DAMPING · mean(diag F) · 1
+    Fd = F + _loop.DAMPING * 2.5 * torch.eye(2, dtype=torch.float64)
+    length = torch.sqrt((theta[:, None] @ Fd @ theta[:, :, None]).flatten())
     assert torch.allclose(length, torch.full((3,), 0.1, dtype=torch.float64))
-    # the natural gradient: along F⁻¹ g, not along g
-    assert torch.allclose(theta[2] / theta[2].norm(),
-                          -torch.tensor([4.0, 1.0], dtype=torch.float64) / math.sqrt(17))
+    # the natural gradient: along Fd⁻¹ g, not along g
+    damp = _loop.DAMPING * 2.5
+    d = torch.tensor([1 / (1.0 + damp), 1 / (4.0 + damp)], dtype=torch.float64)
+    assert torch.allclose(theta[2] / theta[2].norm(), -d / d.norm())
+
+
+def test_group_adam_steps_stay_bounded_where_the_parametrisation_is_singular():
+    """At a coordinate singularity (a Givens angle at ±π/2) the metric loses rank; the damped
+    step stays within lr / sqrt(DAMPING · mean eigenvalue) in the coordinates."""
+    theta = torch.zeros(1, 2, dtype=torch.float64)
+    opt = _loop.GroupAdam(theta, eps=0.0)
+    F = torch.diag(torch.tensor([2.0, 1e-12], dtype=torch.float64))[None]
+    opt.step(torch.tensor([[0.0, 1.0]], dtype=torch.float64), F, lr=0.1)
+    assert 0 < theta.abs().max() <= 0.1 / math.sqrt(_loop.DAMPING * 1.0) + 1e-12
 
 
 def test_settings_are_validated():
@@ -234,3 +247,17 @@ def test_group_metric_is_the_left_invariant_length():
     skc, syc = 0.5 * (Ac - Ac.transpose(1, 2)), 0.5 * (Ac + Ac.transpose(1, 2))
     conj = skc.pow(2).sum((1, 2)) + 9.0 * syc.pow(2).sum((1, 2)) + bc.pow(2).sum(1)
     assert torch.allclose(conj, expected, rtol=1e-10)
+
+
+def test_compact_spaces_have_their_own_defaults_and_settings_still_win():
+    so4 = sl.SymmetryGAN(sl.spaces.SO(4))
+    assert (so4.optimizer, so4.steps, so4.lr_g, so4.eps_g) == ("adam", 5000, 0.2, 0.01)
+    assert sl.SymmetryGAN(sl.spaces.SO2xSO2()).lr_g == 0.2
+    for space in (sl.spaces.Affine(2), sl.spaces.RotationScale2D(), sl.spaces.O2()):
+        gan = sl.SymmetryGAN(space)
+        assert (gan.optimizer, gan.steps, gan.lr_g, gan.eps_g) == ("adam", 3000, 0.01, 0.3)
+    mixed = sl.SymmetryGAN(sl.spaces.SO(3), lr_g=0.1, optimizer="group")
+    assert (mixed.optimizer, mixed.steps, mixed.lr_g, mixed.eps_g) == ("group", 5000, 0.1, 0.01)
+    # sl.discover explores compact groups with these defaults, other spaces with its recipe
+    from symlab.discover import RECIPE, recipe_for
+    assert recipe_for(sl.spaces.SO(4)) == {} and recipe_for(sl.spaces.O2()) == RECIPE

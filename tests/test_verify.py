@@ -230,3 +230,22 @@ def test_azimuthal_kl_stack_and_floor_bad_inputs():
         verify.azimuthal_kl_floor(0, 10)
     with pytest.raises(ValueError, match="positive"):
         verify.azimuthal_kl_floor(10, 10, trials=0)
+
+
+def test_rayleigh_p_values_are_calibrated_and_detect_a_preferred_axis():
+    rng = np.random.default_rng(0)
+    p = np.array([verify.rayleigh(rng.uniform(0, 2 * np.pi, 20))[1] for _ in range(4000)])
+    assert abs(np.mean(p < 0.05) - 0.05) < 0.012          # calibrated at n = 20
+    assert abs(np.mean(p < 0.5) - 0.5) < 0.04
+    # mirror axes that avoid 0 and 90 degrees: invisible to the plain angle, seen at 4 alpha
+    alpha = np.radians(rng.choice([45.0, 135.0], 40) + rng.normal(0, 10, 40))
+    assert verify.rayleigh(2 * alpha)[1] > 0.01
+    R, p4 = verify.rayleigh(4 * alpha)
+    assert R > 0.8 and p4 < 1e-6
+    assert verify.rayleigh(np.degrees(4 * alpha), period=360.0)[1] == pytest.approx(p4)
+
+
+@pytest.mark.parametrize("bad", [[0.3], [], [0.1, np.nan]])
+def test_rayleigh_refuses_too_few_or_non_finite_angles(bad):
+    with pytest.raises(ValueError, match="angles"):
+        verify.rayleigh(bad)
