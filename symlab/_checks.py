@@ -12,7 +12,7 @@ The policy:
 * **Seeds** are an integer in ``[0, 2⁶³)`` or ``None``. ``None`` means the same thing
   everywhere: fresh entropy from the operating system, i.e. a different result every call
   (the global numpy/torch generators are never used or advanced).
-* **Arrays and tensors** (:func:`as_points`, :func:`as_params`, :func:`as_array`): lists,
+* **Arrays and tensors** (:func:`as_points`, :func:`as_params`, ``as_array``): lists,
   numpy arrays and torch tensors are accepted alike. Tensors are detached (``requires_grad``
   is fine) and stay on their device; read-only and non-contiguous arrays are copied when
   needed. Integer, float16, bfloat16, float32 and float64 values are converted (to float64

@@ -40,7 +40,8 @@ __all__ = ["Settings", "COMPACT_DEFAULTS", "Sampler", "MapFamily", "LoopResult",
 # ----------------------------------------------------------------------------- settings
 @dataclass(frozen=True)
 class Settings:
-    """The trainer's settings, one set of defaults for every problem (see SymmetryGAN).
+    """The trainer's settings and their defaults (see SymmetryGAN); on a compact group
+    :meth:`for_space` starts from ``COMPACT_DEFAULTS`` instead.
 
     The defaults were measured on the discovery suite (``python -m symlab.bench discovery``).
     """
@@ -88,7 +89,7 @@ class Settings:
 
     @classmethod
     def for_space(cls, space, **changes) -> Settings:
-        """The defaults for ``space`` (:data:`COMPACT_DEFAULTS` on a compact group), then
+        """The defaults for ``space`` (``COMPACT_DEFAULTS`` on a compact group), then
         ``changes``."""
         base = COMPACT_DEFAULTS if getattr(space, "compact", False) else {}
         return cls(**{**base, **changes})
@@ -97,8 +98,8 @@ class Settings:
         return asdict(self)
 
 
-#: The defaults on a compact search space (``space.compact``: ``SO(n)``, ``SO(2)×SO(2)``),
-#: where every map is a rotation and nothing can run off to infinity: long steps
+#: The defaults on a compact search space, ``SO(n)`` and ``SO(2)×SO(2)`` (``space.compact``),
+#: where every map is a rotation and nothing can run off to infinity. Long steps
 #: (``lr_g = 0.2``) that stay normalised down to small gradients (``eps_g = 0.01``), so that
 #: runs cross the nearly flat directions of the loss, over a long cosine schedule (5000
 #: steps) that lets them settle. The class defaults above (``lr_g = 0.01``, ``eps_g = 0.3``,

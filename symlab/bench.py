@@ -2,7 +2,7 @@
 
 ``python -m symlab.bench discovery [NAME …]`` (``make bench-discovery``) runs the discovery
 suite instead, one JSON line per problem (:func:`discovery`); ``python -m symlab.bench
-equivariance`` the basis-equivariance test of the recipe (:func:`equivariance`).
+equivariance`` the basis-equivariance test of the recipe (``equivariance``).
 
 Measured in one process on one machine, as ratios:
 
@@ -145,7 +145,7 @@ def _angle(M: np.ndarray) -> np.ndarray:
 
 
 def equivariance(name: str = "n11_o2", runs: int = 64, seed: int = 0, q_seed: int = 12) -> dict:
-    """Basis equivariance of the discovery settings (:func:`symlab.discover.recipe_for`):
+    """Basis equivariance of the discovery settings (``symlab.discover.recipe_for``):
     train on the data and on the data rotated
     by a fixed random orthogonal ``Q`` (``x ↦ Q x``), conjugate what the second found back
     (``Qᵀ M Q``), and compare the two distributions of the elements' angle with a two-sample

@@ -8,7 +8,7 @@ The pipeline:
    (``space.sample_uniform``): on a compact group with SymmetryGAN's defaults there, on other
    spaces with the discovery recipe (:data:`RECIPE`: the basis-free natural-gradient
    optimiser of :class:`symlab._loop.GroupAdam`), then polish each run with a short fit of
-   small steps (:data:`POLISH`).
+   small steps (``POLISH``).
 3. **Global search.** A run that settles at a spurious maximum ends with its training loss
    below ``2 log 2`` by more than the batch noise; up to ``restarts`` times, such runs start
    again from new uniform starts (all restarted runs in one batched fit) and keep the better
@@ -46,8 +46,8 @@ LOG4 = 2.0 * math.log(2.0)
 #: translations: the basis-free optimiser (:class:`symlab._loop.GroupAdam`) with long
 #: normalised steps (``lr_g``) that stay normalised down to small gradients (``eps_g``),
 #: translations five times slower (``lr_shift``), and a long cosine schedule; every run is
-#: then polished (:data:`POLISH`). On a compact group ``sl.discover`` explores with
-#: SymmetryGAN's defaults there (:data:`symlab._loop.COMPACT_DEFAULTS`), which succeed more
+#: then polished (``POLISH``). On a compact group ``sl.discover`` explores with
+#: SymmetryGAN's defaults there (``symlab._loop.COMPACT_DEFAULTS``), which succeed more
 #: often. Measured on the discovery suite.
 RECIPE = dict(optimizer="group", steps=5000, lr_g=0.2, eps_g=0.01, lr_shift=0.04)
 
@@ -55,7 +55,9 @@ RECIPE = dict(optimizer="group", steps=5000, lr_g=0.2, eps_g=0.01, lr_shift=0.04
 def recipe_for(space: SearchSpace) -> dict:
     """The exploration settings of :func:`discover` on ``space`` (empty: the defaults)."""
     return {} if space.compact else dict(RECIPE)
-#: The polishing fit that starts where exploration ended: the same optimiser with forty
+
+
+#: The polishing fit that starts where exploration ended, with the same optimiser and forty
 #: times shorter steps, so that a fresh discriminator can settle without moving the map.
 POLISH = dict(optimizer="group", steps=1500, lr_g=0.005, eps_g=0.01, lr_shift=0.001)
 
@@ -244,15 +246,15 @@ def discover(data, space: SearchSpace, runs: int = 64, seed: int = 0, *, restart
         merge: runs closer than this (``‖ΔM‖_F + ‖ΔV‖ / spread``) are one element
             (default ``0.1 √n``).
         verify_points: at most this many held-out points go into each test.
-        polish: refine every run with a short fit of small steps (:data:`POLISH`) before
+        polish: refine every run with a short fit of small steps (``POLISH``) before
             verifying (exploration with long steps ends ~1 % from a symmetry, which a
             held-out test of 10⁵ points detects), for spaces with dilations, shears or
             translations (rotation groups end precisely without it, and the fresh
             discriminator of a second fit would only shake them); ``False`` skips it, a dict
-            of settings replaces :data:`POLISH`.
+            of settings replaces ``POLISH``.
         progress: tqdm bars (default: in notebooks and terminals).
         device: torch device of the training.
-        **settings: SymmetryGAN settings that override :func:`recipe_for` (to study one; the
+        **settings: SymmetryGAN settings that override ``recipe_for`` (to study one; the
             defaults are the measured recipe).
 
     Returns:

@@ -151,7 +151,7 @@ class SymmetryGAN:
 
     The defaults depend only on the kind of search space, never on the problem. On a compact
     group (``space.compact``: ``SO(n)``, ``SO(2)×SO(2)``) they are
-    :data:`symlab._loop.COMPACT_DEFAULTS`: 5000 long steps that stay normalised down to small
+    ``symlab._loop.COMPACT_DEFAULTS``: 5000 long steps that stay normalised down to small
     gradients (``lr_g=0.2``, ``eps_g=0.01``). On spaces with dilations, shears or
     translations they are the class defaults of :class:`symlab._loop.Settings` (3000 steps,
     ``lr_g=0.01``, ``eps_g=0.3``), with which the paper's figures are reproduced. Both use

@@ -241,7 +241,7 @@ class RotationScale2D(SearchSpace):
     """``g(x) = [[c, s], [−s, c]] x`` (Eq. 23): rotations times dilatations, SO(2) × R⁺.
 
     Symmetries of N_{1,1} lie on the unit circle c² + s² = 1. Initialisation U(−1, 1)² (the
-    paper's); :meth:`sample_uniform` draws uniformly on the disk of the same area instead,
+    paper's); ``sample_uniform`` draws uniformly on the disk of the same area instead,
     which does not prefer the square's diagonals.
     """
 
@@ -265,7 +265,7 @@ class O2(SearchSpace):
     a discrete label: its gradient is zero, so each run stays in the component it starts in.
     ``kind`` chooses the initial components: ``"both"`` (half the runs each, alternating),
     ``"rotation"`` or ``"reflection"``. Initialisation of (c, s): U(−1, 1)²
-    (:meth:`sample_uniform`: the disk of the same area, as in :class:`RotationScale2D`).
+    (``sample_uniform``: the disk of the same area, as in :class:`RotationScale2D`).
     """
 
     dim = 2
