@@ -390,8 +390,9 @@ def rayleigh(angles, period: float = 2 * math.pi) -> tuple[float, float]:
     ``angles`` (any shape, radians when ``period = 2π``) are mapped to the unit circle,
     ``u = exp(2πi·angle/period)``; the mean resultant length ``R = |mean u|`` is near 0 for
     uniform angles and near 1 when they cluster. For ``n`` angles the statistic ``Z = n R²``
-    has the p-value ``exp(√(1 + 4n + 4(n² − nZ)) − (1 + 2n))`` (Zar, *Biostatistical Analysis*,
-    Eq. 27.4; exact to a few per mille already for ``n ≥ 10``). A preferred direction of period
+    has approximately the p-value ``exp(√(1 + 4n + 4(n² − nZ)) − (1 + 2n))`` (the
+    approximation given in Zar, *Biostatistical Analysis*; the tests check its calibration at
+    ``n = 20``). A preferred direction of period
     ``period / k`` shows up with the angles multiplied by ``k`` (mirror axes that avoid 0° and
     90°: ``rayleigh(4 α)``).
 
