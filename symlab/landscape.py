@@ -336,3 +336,22 @@ def optimal_discriminator(density, space, params, x) -> np.ndarray:
     d = torch.sigmoid(log_p(pts)[None] - log_pg)  # p / (p + p_g)
     d = torch.where(ok[:, None], d, torch.ones_like(d))  # a singular g: p_g is singular, d* = 1 a.e.
     return d.numpy()
+
+
+def local_maxima(values) -> tuple[np.ndarray, np.ndarray]:
+    """Interior grid points of a landscape ``[ny, nx]`` not lower than any of their 8
+    neighbours (points on the edge of the grid are never reported).
+
+    Returns:
+        ``(i, j)``: row and column indices of the maxima, so that ``X[i, j]``, ``Y[i, j]`` of
+        the grid's meshgrids are their coordinates and ``values[i, j]`` their heights.
+    """
+    L = _checks.as_array(values, "values", ndim=2)
+    if min(L.shape) < 3:
+        raise ValueError(f"values must be a grid of at least 3 x 3 points; got {L.shape}")
+    inner = L[1:-1, 1:-1]
+    rows, cols = L.shape
+    neighbours = [L[1 + di:rows - 1 + di, 1 + dj:cols - 1 + dj]
+                  for di in (-1, 0, 1) for dj in (-1, 0, 1) if (di, dj) != (0, 0)]
+    i, j = np.nonzero(np.all([inner >= nb for nb in neighbours], axis=0))
+    return i + 1, j + 1

@@ -147,3 +147,111 @@ def group_report(report, ax=None):
                  "component(s)", fontsize=10)
     ax.legend(fontsize=8, loc="best")
     return ax
+
+
+# --- panels the chapters share -------------------------------------------------------------
+
+#: Contour levels of ``L - 2 log 2``: finer near the maximum 0, where landscapes are flat.
+FINE_LEVELS: tuple[float, ...] = (-1.4, -1.0, -0.7, -0.5, -0.35, -0.25, -0.16, -0.1, -0.06,
+                                  -0.03, -0.015, -0.005, 0.0)
+
+#: Evenly spaced contour levels of ``L - 2 log 2`` from -1.4 to 0.
+EVEN_LEVELS: tuple[float, ...] = tuple(-1.4 + 0.1 * i for i in range(15))
+
+
+def landscape_panel(ax, x, y, loss, *, fine: bool = False, symmetries=None, colorbar=True,
+                    title: str | None = None, xlabel: str | None = None,
+                    ylabel: str | None = None, aspect: str | None = None):
+    """Filled contours of the loss landscape ``L - 2 log 2`` (Eq. 14) on a parameter plane.
+
+    Args:
+        ax: the matplotlib axes.
+        x, y: the grid, 1-D axes ``[nx]``, ``[ny]`` or meshgrids ``[ny, nx]`` (as
+            ``ax.contourf`` takes them).
+        loss: ``L`` itself (not shifted) ``[ny, nx]``; it is drawn as ``L - 2 log 2``,
+            clipped at -1.4, so that every symmetry sits at the top of the colour map (0).
+        fine: levels :data:`FINE_LEVELS` (finer near 0) instead of :data:`EVEN_LEVELS`.
+        symmetries: ``[m, 2]`` points marked as exact symmetries (white stars), or None.
+        colorbar: add a colour bar beside ``ax`` (``True``), or not.
+        title, xlabel, ylabel, aspect: passed to ``ax.set`` when given.
+
+    Returns:
+        The ``QuadContourSet`` (for a shared colour bar, pass ``colorbar=False`` and use it).
+    """
+    import matplotlib.pyplot as plt
+    import numpy as np
+    from matplotlib.colors import BoundaryNorm
+
+    from .landscape import MAX_LOSS
+
+    levels = list(FINE_LEVELS if fine else EVEN_LEVELS)
+    norm = BoundaryNorm(levels, 256) if fine else None
+    shifted = np.clip(np.asarray(loss, dtype=float) - MAX_LOSS, levels[0], 0.0)
+    cf = ax.contourf(x, y, shifted, levels=levels, norm=norm, cmap=LANDSCAPE_CMAP)
+    if symmetries is not None:
+        group_elements(ax, symmetries)
+    if colorbar:
+        plt.colorbar(cf, ax=ax, ticks=levels[::2], format="%.3g", label=r"$L - 2\log 2$")
+    ax.set(**{k: v for k, v in dict(title=title, xlabel=xlabel, ylabel=ylabel,
+                                    aspect=aspect).items() if v is not None})
+    return cf
+
+
+def group_elements(ax, points, **style):
+    """Mark exact symmetries ``points`` ``[m, 2]`` on a parameter plane (white stars).
+
+    ``style`` overrides :data:`MARKERS` ``["symmetry"]`` (e.g. ``s=80``)."""
+    import numpy as np
+
+    pts = np.asarray(points, dtype=float).reshape(-1, 2)
+    return ax.scatter(pts[:, 0], pts[:, 1], **{**MARKERS["symmetry"], **style})
+
+
+def runs_on_landscape(ax, path, dims: tuple[int, int] = (0, 1), *, starts: bool = True,
+                      ends: bool = True, color: str | None = None, lw: float = 0.8,
+                      alpha: float = 0.85):
+    """Draw training paths on a parameter plane: lines, start dots and end crosses.
+
+    Args:
+        path: recorded parameters ``[T, K, P]`` (``Discovery.history.params``: T records of K
+            runs), or one run ``[T, P]``.
+        dims: which two of the P parameters are the plane's x and y; with ``P = 1`` the single
+            parameter is drawn against the record index.
+        starts, ends: mark the first (orange dots) and last (red crosses) records.
+        color: line colour (default :data:`ROLES` ``["path"]``, white on a landscape).
+    """
+    import numpy as np
+
+    p = np.asarray(path, dtype=float)
+    if p.ndim == 2:
+        p = p[:, None, :]
+    if p.ndim != 3:
+        raise ValueError(f"path must have shape [T, K, P] or [T, P], got {p.shape}")
+    if p.shape[-1] == 1:
+        t = np.broadcast_to(np.arange(p.shape[0], dtype=float)[:, None, None], p.shape)
+        p = np.concatenate([t, p], axis=-1)
+        dims = (0, 1)
+    i, j = dims
+    ax.plot(p[:, :, i], p[:, :, j], color=color or ROLES["path"], lw=lw, alpha=alpha)
+    if starts:
+        ax.scatter(p[0, :, i], p[0, :, j], **MARKERS["start"])
+    if ends:
+        ax.scatter(p[-1, :, i], p[-1, :, j], **MARKERS["end"])
+
+
+def loss_curves(ax, history, ylim: tuple[float, float] | None = (0.3, 1.5),
+                title: str = "the referee's loss"):
+    """The discriminator loss of Eq. (13) per run against the training step, with 2 log 2.
+
+    Args:
+        history: a :class:`symlab.History` (``Discovery.history``): ``steps [T]`` and
+            ``d_loss [T, K]``; the first record (before any step) is left out.
+    """
+    from .landscape import MAX_LOSS
+
+    ax.plot(history.steps[1:], history.d_loss[1:], lw=0.8)
+    ax.axhline(MAX_LOSS, color=ROLES["analytic"], ls="--", lw=1, label=r"$2\log 2$")
+    ax.set(xlabel="training step", ylabel="discriminator loss (Eq. 13)", title=title)
+    if ylim is not None:
+        ax.set_ylim(*ylim)
+    ax.legend(loc="lower right")

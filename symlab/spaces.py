@@ -31,8 +31,13 @@ __all__ = ["SearchSpace", "Affine", "Slope1D", "RotationScale2D", "O2", "Iwasawa
 TWO_PI = 2.0 * math.pi
 
 
-def rotation_2d(theta: torch.Tensor) -> torch.Tensor:
-    """The paper's rotation ``[[cos θ, sin θ], [−sin θ, cos θ]]`` (Eqs. 23, 24, 30): ``[...] -> [..., 2, 2]``."""
+def rotation_2d(theta):
+    """The paper's rotation ``[[cos θ, sin θ], [−sin θ, cos θ]]`` (Eqs. 23, 24, 30):
+    ``[...] -> [..., 2, 2]``; a tensor for a tensor, otherwise a float64 numpy array."""
+    if not isinstance(theta, torch.Tensor):
+        t = np.asarray(theta, dtype=float)
+        c, s = np.cos(t), np.sin(t)
+        return np.stack([np.stack([c, s], -1), np.stack([-s, c], -1)], -2)
     c, s = torch.cos(theta), torch.sin(theta)
     return torch.stack([torch.stack([c, s], -1), torch.stack([-s, c], -1)], -2)
 

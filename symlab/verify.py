@@ -408,3 +408,41 @@ def rayleigh(angles, period: float = 2 * math.pi) -> tuple[float, float]:
     Z = n * R * R
     p = math.exp(math.sqrt(1 + 4 * n + 4 * (n * n - n * Z)) - (1 + 2 * n))
     return R, min(1.0, p)
+
+
+def gaussian_error(matrices, shifts, mean, cov) -> tuple[np.ndarray, np.ndarray]:
+    """The exact symmetry test for a Gaussian ``N(μ, Σ)``: how far ``g(x) = M x + V`` is from
+    preserving it.
+
+    ``g`` maps ``N(μ, Σ)`` to ``N(M μ + V, M Σ Mᵀ)``, so it is a symmetry exactly when
+    ``M Σ Mᵀ = Σ`` and ``M μ + V = μ`` (§V.B).
+
+    Args:
+        matrices: ``[K, n, n]`` (or one ``[n, n]``) linear parts ``M``.
+        shifts: ``[K, n]`` (or one ``[n]``) translations ``V``, or None for zero.
+        mean: ``[n]`` the mean ``μ``.
+        cov: ``[n, n]`` the covariance ``Σ``.
+
+    Returns:
+        ``(cov_error [K], mean_error [K])``: ``‖M Σ Mᵀ − Σ‖_F / ‖Σ‖_F`` and
+        ``‖M μ + V − μ‖`` (one number each for a single ``M``).
+    """
+    M = _checks.as_array(matrices, "matrices", min_ndim=2, allow_empty=False)
+    single = M.ndim == 2
+    M = M.reshape((-1,) + M.shape[-2:])
+    n = M.shape[-1]
+    if M.shape[-2] != n:
+        raise ValueError(f"matrices must be square [K, n, n]; got shape {M.shape}")
+    mu = _checks.as_array(mean, "mean", ndim=1)
+    S = _checks.as_array(cov, "cov", ndim=2)
+    if mu.shape != (n,) or S.shape != (n, n):
+        raise ValueError(f"mean must be [{n}] and cov [{n}, {n}] for {n}x{n} matrices; got "
+                         f"{mu.shape} and {S.shape}")
+    V = np.zeros((len(M), n)) if shifts is None else \
+        _checks.as_array(shifts, "shifts").reshape(-1, n)
+    if len(V) != len(M):
+        raise ValueError(f"shifts has {len(V)} rows for {len(M)} matrices")
+    cov_err = np.linalg.norm(M @ S @ np.swapaxes(M, -1, -2) - S, axis=(-2, -1)) \
+        / np.linalg.norm(S)
+    mean_err = np.linalg.norm(M @ mu + V - mu, axis=-1)
+    return (cov_err[0], mean_err[0]) if single else (cov_err, mean_err)

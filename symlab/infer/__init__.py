@@ -45,6 +45,7 @@ from .group import (
     inverse,
     nearest_orthogonal,
     nearest_power,
+    nearest_root,
     power,
     products,
     relative,
@@ -52,7 +53,7 @@ from .group import (
 
 __all__ = [
     "inverse", "compose", "products", "power", "relative", "commutator_norm",
-    "nearest_orthogonal", "composition_error", "CompositionError", "nearest_power",
+    "nearest_orthogonal", "composition_error", "CompositionError", "nearest_power", "nearest_root",
     "logm", "cosine", "lie_algebra", "LieAlgebra",
     "components", "Component", "Components",
     "learn_generator", "GeneratorFit",

@@ -308,3 +308,30 @@ def nearest_power(matrix, target, max_power: int = 1000, shift=None, target_shif
     if best.ndim == 0:
         return int(best_k), float(best)
     return best_k, best
+
+
+def nearest_root(c, s, q: int) -> tuple[np.ndarray, np.ndarray]:
+    """Which element of the cyclic group ``C_q`` a 2-D rotation is nearest to.
+
+    The rotation (or rotation-dilation) with parameters ``(c, s)``
+    (:class:`symlab.spaces.RotationScale2D`, the first two parameters of
+    :class:`symlab.spaces.O2`) has polar angle ``θ = atan2(s, c)``; the elements of ``C_q``
+    have angles ``2πk/q``.
+
+    Args:
+        c, s: arrays of the same shape ``[...]``.
+        q: the order of the group (≥ 1).
+
+    Returns:
+        ``(k [...], distance [...])``: the index ``k ∈ {0, …, q−1}`` of the nearest element and
+        the angle to it in degrees (at most ``180/q``).
+    """
+    q = _checks.count(q, "q")
+    c = _checks.as_array(c, "c")
+    s = _checks.as_array(s, "s")
+    if c.shape != s.shape:
+        raise ValueError(f"c and s must have the same shape; got {c.shape} and {s.shape}")
+    theta = np.degrees(np.arctan2(s, c))
+    k = np.round(theta / (360 / q)).astype(int) % q
+    off = np.abs((theta - k * 360 / q + 180) % 360 - 180)
+    return k, off
