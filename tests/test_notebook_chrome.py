@@ -164,3 +164,24 @@ def test_code_budget_counts_visible_non_blank_lines(tmp_path, capsys):
     assert code_budget.main([str(path), "--max-width", "200", "--max-lines", "2"]) == 1
     out = capsys.readouterr().out
     assert "09_new" in out and "within budget" in out
+
+
+def test_code_budget_finds_blocks_two_chapters_repeat(tmp_path, capsys):
+    shared = "\n".join(f"y{i} = f(y{i - 1})  # step {i}" for i in range(1, 8))
+    paths = []
+    for k, extra in enumerate(("a = 1", "b = 2", "c = 3")):
+        nb = nbformat.v4.new_notebook()
+        src = (shared if k < 2 else shared.replace("f(", "g(")) + "\n" + extra
+        nb.cells = [nbformat.v4.new_code_cell("import numpy as np\nimport torch\n" * 4),
+                    nbformat.v4.new_code_cell(src, metadata={"tags": ["hide-input"]}),
+                    nbformat.v4.new_code_cell(shared, metadata={"tags": ["remove-cell"]})]
+        paths.append(tmp_path / f"0{k}_chapter.ipynb")
+        nbformat.write(nb, paths[-1])
+    # chapters 0 and 1 share seven lines of a hidden cell; imports and remove-cell cells and
+    # chapter 2 (other names) do not count
+    repeats = code_budget.repeated_blocks(paths)
+    assert [(a, b) for a, b, _ in repeats] == [("00_chapter", "01_chapter")]
+    assert repeats[0][2][0] == "y1 = f(y0)"                     # comments stripped
+    assert code_budget.main([str(p) for p in paths]) == 1
+    assert code_budget.main([str(p) for p in paths[1:]]) == 0
+    assert "share 6 lines" in capsys.readouterr().out

@@ -10,8 +10,14 @@ With no arguments every chapter notebook ``book/NN_*.ipynb`` is counted. A code 
 ``remove-input`` (the book folds or drops those). For each chapter the table gives the visible
 code cells, their non-blank lines, and how many of those lines are longer than the page width.
 
-Exit status 1 when a chapter has more visible lines than ``--max-lines`` or any visible line
-longer than ``--max-width`` characters; 0 otherwise.
+It also looks for code that two chapters repeat: any run of ``--repeat`` (default 6)
+consecutive non-blank lines that stands, after stripping indentation and comments, in the code
+cells of two chapters. Import statements are left out (every chapter imports the same few
+modules), and so are cells tagged ``remove-cell`` (such as the Colab install cell, which is not
+part of the page). A repeated block belongs in ``symlab``.
+
+Exit status 1 when a chapter has more visible lines than ``--max-lines``, any visible line
+longer than ``--max-width`` characters, or a block repeats across chapters; 0 otherwise.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 HIDDEN_TAGS = frozenset({"hide-input", "hide-cell", "remove-cell", "remove-input"})
 MAX_LINES = 80
 MAX_WIDTH = 88
+REPEAT = 6
 
 
 @dataclass
@@ -58,6 +65,41 @@ def count(path: Path, max_width: int = MAX_WIDTH) -> Budget:
     return budget
 
 
+def _normalised_code(path: Path) -> list[str]:
+    """The chapter's code lines outside ``remove-cell`` cells: stripped, comments dropped."""
+    lines = []
+    for cell in json.loads(path.read_text())["cells"]:
+        if cell["cell_type"] != "code" or "remove-cell" in cell.get("metadata", {}).get("tags", []):
+            continue
+        source = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
+        for ln in source.splitlines():
+            ln = ln.split("  #")[0].strip() if not ln.strip().startswith("#") else ""
+            if ln and not ln.startswith(("import ", "from ")):
+                lines.append(ln)
+        lines.append("\0")   # a run never spans two cells
+    return lines
+
+
+def repeated_blocks(paths: list[Path], run: int = REPEAT) -> list[tuple[str, str, list[str]]]:
+    """Runs of ``run`` normalised lines that two chapters share: ``(chapter, chapter, lines)``."""
+    seen: dict[tuple[str, ...], str] = {}
+    found, reported = [], set()
+    for path in paths:
+        lines = _normalised_code(path)
+        own = set()
+        for i in range(len(lines) - run + 1):
+            block = tuple(lines[i:i + run])
+            if "\0" in block or block in own:
+                continue
+            own.add(block)
+            first = seen.setdefault(block, path.stem)
+            pair = (first, path.stem)
+            if first != path.stem and pair not in reported:
+                reported.add(pair)
+                found.append((first, path.stem, list(block)))
+    return found
+
+
 def chapters() -> list[Path]:
     return sorted((ROOT / "book").glob("[0-9][0-9]_*.ipynb"))
 
@@ -84,6 +126,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("notebooks", nargs="*", type=Path, help="default: book/NN_*.ipynb")
     parser.add_argument("--max-lines", type=int, default=MAX_LINES)
     parser.add_argument("--max-width", type=int, default=MAX_WIDTH)
+    parser.add_argument("--repeat", type=int, default=REPEAT,
+                        help="lines in a row that two chapters may not share")
     parser.add_argument("--show-long", action="store_true",
                         help="print every visible line over the width")
     args = parser.parse_args(argv)
@@ -97,7 +141,12 @@ def main(argv: list[str] | None = None) -> int:
         for b in budgets:
             for index, line in b.long:
                 print(f"{b.name} cell {index} ({len(line)} chars): {line}")
-    return 0 if all(b.ok(args.max_lines) for b in budgets) else 1
+    repeats = repeated_blocks(paths, args.repeat) if len(paths) > 1 else []
+    for first, second, block in repeats:
+        print(f"{first} and {second} share {args.repeat} lines (move them into symlab):")
+        print("    " + "\n    ".join(block))
+    ok = all(b.ok(args.max_lines) for b in budgets) and not repeats
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":
