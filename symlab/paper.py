@@ -3,9 +3,11 @@
 Where the printed equations and the figures (or the original study's code) disagree, the
 preset follows what reproduces the figure and the keyword arguments give the printed form:
 
-* Eq. (25), the bimodal mixture, is printed with unit width, which is barely bimodal
-  (two unit Gaussians at ±1 give a single broad bump); the original code drew the modes with
-  standard deviation 0.4. ``bimodal()`` uses 0.4, ``bimodal(sigma=1.0)`` the printed form.
+* Eq. (25), the bimodal mixture, is printed with unit width, at which it is not bimodal at
+  all: an equal mixture of two Gaussians at ±μ with width σ has two maxima only for μ > σ,
+  and at μ = σ = 1 it has a single flat-topped maximum at 0. The original code drew the
+  modes with standard deviation 0.4 (two well-separated peaks, as in Fig. 9).
+  ``bimodal()`` uses 0.4, ``bimodal(sigma=1.0)`` the printed form.
 * Eq. (27) as printed centres the 5×5 grid at (1, 1) (centres i − 2 for i = 1…5), but the D4
   symmetry of Fig. 10 under the linear map of Eq. (28) needs the grid centred at the origin;
   ``square()`` is centred, ``square(centered=False)`` is the printed form.
@@ -58,7 +60,8 @@ def bimodal(sigma: float = 0.4, separation: float = 1.0) -> GaussianMixture:
 
     ``sigma`` is the standard deviation of each mode: 0.4 as in the original study's code
     (default), 1.0 as printed in Eq. (25); a finite number > 0. ``separation``: the modes sit
-    at ``±separation`` (any finite number).
+    at ``±separation`` (any finite number). The density has two maxima only when
+    ``|separation| > sigma``; the printed ``sigma = separation = 1`` is unimodal.
     """
     var = _variance(sigma)
     separation = _checks.real(separation, "separation")
