@@ -156,7 +156,7 @@ FINE_LEVELS: tuple[float, ...] = (-1.4, -1.0, -0.7, -0.5, -0.35, -0.25, -0.16, -
                                   -0.03, -0.015, -0.005, 0.0)
 
 #: Evenly spaced contour levels of ``L - 2 log 2`` from -1.4 to 0.
-EVEN_LEVELS: tuple[float, ...] = tuple(-1.4 + 0.1 * i for i in range(15))
+EVEN_LEVELS: tuple[float, ...] = tuple(round(-1.4 + 0.1 * i, 10) for i in range(15))
 
 
 def landscape_panel(ax, x, y, loss, *, fine: bool = False, symmetries=None, colorbar=True,
