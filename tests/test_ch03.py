@@ -78,3 +78,63 @@ def test_trained_discriminator_approaches_the_optimal_one():
     d_star_at_g = torch.sigmoid(p.log_prob(b + c * x) - p.log_prob(x) + math.log(c))
     torch.testing.assert_close(d_printed, 1.0 - d_star_at_g)
     assert (d - d_printed).abs().max().item() > 0.3
+
+
+# --- the code in the exercise solutions (markdown, so nbval never runs it) -----------------
+
+def _chapter_cells():
+    import json
+    import re
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "book" / "03_symmetrygan_loss.ipynb"
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    by_id = {c.get("id"): "".join(c["source"]) for c in cells}
+    blocks = {}
+    for cell in cells:
+        head = re.match(r"`{3,}\{solution\}\s+(\S+)", "".join(cell["source"]))
+        if cell["cell_type"] == "markdown" and head:
+            found = re.findall(r"```python\n(.*?)```", "".join(cell["source"]), re.S)
+            blocks.update({f"{head.group(1)}[{i}]": code for i, code in enumerate(found)})
+    return by_id, blocks
+
+
+@pytest.fixture(scope="module")
+def chapter3():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    by_id, blocks = _chapter_cells()
+    ns = {"__name__": "__chapter__"}
+    for cid in ("a208bc44", "3c447aa0", "920ad971"):   # setup, discriminator helpers, Eq. 18
+        exec(compile(by_id[cid], cid, "exec"), ns)
+    ns["xs"] = np.linspace(-2, 3, 501)
+    return ns, blocks
+
+
+def test_n12_solution_prints_what_it_says(chapter3, capsys):
+    import re
+
+    ns, blocks = chapter3
+    ns = dict(ns)
+    exec(compile(blocks["ch03-ex-n12[0]"], "ch03-ex-n12", "exec"), ns)
+    out = capsys.readouterr().out
+    assert re.sub(r"\s+", " ", out).startswith("[[-1. 0.] [ 1. 0.]]")
+    np.testing.assert_allclose(ns["L_roots"] - ns["alpha"] * ns["pen"] - MAX_LOSS,
+                               [0.0, -0.1072, 0.0, -0.1072], atol=5e-5)
+
+
+def test_train_solution_prints_what_it_says(chapter3, capsys):
+    import re
+
+    ns, blocks = chapter3
+    ns = dict(ns)
+    exec(compile(blocks["ch03-ex-train[0]"], "ch03-ex-train", "exec"), ns)
+    out = capsys.readouterr().out
+    dev, where = map(float, re.search(r"max \|d - 1/2\| = ([\d.]+) at x = ([-\d.]+)",
+                                      out).groups())
+    bce, ref = map(float, re.search(r"BCE = ([\d.]+)\s+vs\s+2 log 2 = ([\d.]+)", out).groups())
+    # the solution: "about 1e-3, largest at the edge of the interval (x = 3)", and the cross
+    # entropy "agrees with 2 log 2 to the four printed decimals"
+    assert 2e-4 <= dev <= 5e-3 and where == 3.0
+    assert bce == ref == round(MAX_LOSS, 4)
