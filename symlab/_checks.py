@@ -435,6 +435,11 @@ def data_scale(x, *, name: str = "data") -> tuple[torch.Tensor, float]:
         raise ValueError(f"{name}: the spread overflows even in float64 (values up to {offset:.3g}); "
                          "the data scale is extreme. Rescale the data first.")
     if scale == 0:
+        if bool((t != centre).any()):  # the points differ: their squares underflow float64
+            raise ValueError(f"{name}: the data scale is extreme (the spread is below "
+                             f"{EXTREME_SCALE[0]:g}, so small that its square underflows even in "
+                             "float64); symlab trains in float32. Multiply the data by a constant "
+                             "first (e.g. x / abs(x - x.mean(0)).max()); the symmetries do not change.")
         raise ValueError(f"{name} have zero spread (all {t.shape[0]} points are equal); there is "
                          "nothing to learn. Pass points that differ.")
     lo, hi = EXTREME_SCALE

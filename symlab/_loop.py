@@ -79,7 +79,8 @@ class Settings:
         set_(self, "average", c.fraction(self.average, "average", 0.0, 1.0, hi_open=True))
         set_(self, "eps_g", c.nonnegative(self.eps_g, "eps_g"))
         if self.cyclic is not None:
-            set_(self, "cyclic", c.count(self.cyclic, "cyclic", minimum=1))
+            # q = 1 would penalise every map but the identity: the penalty needs q >= 2
+            set_(self, "cyclic", c.count(self.cyclic, "cyclic (the order q of Eq. 18)", minimum=2))
         set_(self, "alpha", c.nonnegative(self.alpha, "alpha"))
         if self.commutator is not None:
             set_(self, "commutator", c.nonnegative(self.commutator, "commutator"))
@@ -310,6 +311,8 @@ def train(sampler: Sampler, family: MapFamily, theta: torch.Tensor, settings: Se
     s = settings
     steps, B = s.steps, s.batch_size
     K = theta.shape[0]
+    # the largest temporaries of a step: [K, B, width] activations of the discriminators
+    _checks.memory(K * B * max(sampler.dim, *s.hidden, 1), "batch_size x runs x layer width")
     dev = theta.device
     disc = EnsembleMLP(K, sampler.dim, s.hidden, seed=int(seed) + 1).to(dev)
     group = s.optimizer == "group"
@@ -469,10 +472,10 @@ class Standardised:
 
     def maps(self, theta_t: torch.Tensor):
         """``(M [K, n, n], u [K, n])`` of ``z ↦ M z + u``, differentiable in ``theta_t``."""
-        M = self.space.matrix(theta_t)
+        M = self.space._matrix(theta_t)  # the trainer's own [K, P] tensor: NaN marks a failed run
         if self.idx:
             return M, self.gain * theta_t[:, self.idx]
-        return M, self._u(M, self.space.shift(theta_t)).to(M.dtype)
+        return M, self._u(M, self.space._shift(theta_t)).to(M.dtype)
 
     @staticmethod
     def apply(M, u, z):

@@ -186,7 +186,11 @@ class GaussianMixture:
         maha = (y * y).sum(-1)  # [..., C]
         logdet = 2.0 * torch.log(torch.diagonal(L, dim1=-2, dim2=-1)).sum(-1)  # [C]
         comp = -0.5 * (maha + logdet + self.dim * _LOG_2PI) + torch.log(self.weights.to(dt))
-        return torch.logsumexp(comp, dim=-1)
+        out = torch.logsumexp(comp, dim=-1)
+        far = torch.isinf(x).any(-1)
+        if bool(far.any()):  # inf − inf in the solve gives NaN: the density there is 0
+            out = torch.where(far, torch.full_like(out, -math.inf), out)
+        return out
 
     def prob(self, x) -> torch.Tensor:
         return self.log_prob(x).exp()

@@ -53,7 +53,7 @@ class EnsembleMLP(nn.Module):
         self._gen = _checks.generator(seed, "seed")
         sizes = [n_in, *hidden, 1]
         _checks.memory(K * sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:])),
-                       "K x the network's parameters")
+                       "runs (K) x the network's parameters")
         self.K = K
         self.sizes = sizes
         # All parameters live in one flat tensor; each layer's weights [K, in, out] and biases

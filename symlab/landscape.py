@@ -258,7 +258,7 @@ def grid(density, space, axes: dict, fixed: dict | None = None, **kw):
                          f"{missing} (e.g. fixed={{{', '.join(f'{m!r}: 0.0' for m in missing)}}})")
     values = [_checks.as_array(v, f"axes[{k!r}]").ravel() for k, v in axes.items()]
     if any(v.size == 0 for v in values):
-        raise ValueError("every axis needs at least one value")
+        raise ValueError("axes: every axis needs at least one value; got an empty one")
     fixed = {k: _checks.real(v, f"fixed[{k!r}]") for k, v in fixed.items()}
     meshes = np.meshgrid(*values, indexing="ij")
     mesh = dict(zip(axes, meshes, strict=True))

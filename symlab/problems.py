@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.linalg import polar
 
-from . import paper, spaces
+from . import _checks, paper, spaces
 from .densities import Gaussian, GaussianMixture
 
 __all__ = ["Problem", "PROBLEMS", "problem"]
@@ -178,6 +178,7 @@ def _split(make: Callable, n_train: int, n_test: int):
 def ring_sample(n: int, seed: int, centre=(2.0, -1.0), radius: float = 1.5,
                 noise: float = 0.1) -> np.ndarray:
     """``[n, 2]`` points of a noisy ring of the given centre and radius."""
+    n, seed = _checks.count(n, "n", minimum=0), _checks.seed(seed)
     rng = np.random.default_rng(seed)
     phi = rng.uniform(0, 2 * math.pi, n)
     r = radius + noise * rng.standard_normal(n)
@@ -189,6 +190,7 @@ def two_vectors_sample(n: int, seed: int) -> np.ndarray:
     on the sphere and ``w ⊥ u`` uniform: invariant exactly under ``(a, b) ↦ (Q a, Q b)`` for
     ``Q ∈ O(3)``, and under nothing else in SO(6) (the radii and the angle φ have different,
     skewed laws)."""
+    n, seed = _checks.count(n, "n", minimum=0), _checks.seed(seed)
     rng = np.random.default_rng(seed)
     u = rng.standard_normal((n, 3))
     u /= np.linalg.norm(u, axis=1, keepdims=True)
@@ -204,6 +206,7 @@ def two_vectors_sample(n: int, seed: int) -> np.ndarray:
 def two_rings_sample(n: int, seed: int) -> np.ndarray:
     """``[n, 4]``: two independent rings in the planes (x₁, x₂) and (x₃, x₄), radii 1 and 2
     (noise 0.1 and 0.3): symmetric under O(2) × O(2), block by block."""
+    n, seed = _checks.count(n, "n", minimum=0), _checks.seed(seed)
     rng = np.random.default_rng(seed)
     out = []
     for radius, noise in ((1.0, 0.1), (2.0, 0.3)):
@@ -215,6 +218,7 @@ def two_rings_sample(n: int, seed: int) -> np.ndarray:
 
 def polygon(q: int, sigma: float = 0.1) -> GaussianMixture:
     """A regular q-gon of unit radius, one Gaussian of width ``sigma`` at each vertex."""
+    q, sigma = _checks.count(q, "q"), _checks.rate(sigma, "sigma")
     a = 2 * math.pi * np.arange(q) / q
     return GaussianMixture(np.stack([np.cos(a), np.sin(a)], 1), sigma**2)
 
@@ -222,6 +226,7 @@ def polygon(q: int, sigma: float = 0.1) -> GaussianMixture:
 def cross_polytope(n: int = 4, sigma: float = 0.3) -> GaussianMixture:
     """Gaussians at the ``2n`` vertices ``±e_i`` of the cross-polytope: the signed
     permutations (the hyperoctahedral group) are its only linear symmetries."""
+    n, sigma = _checks.count(n, "n"), _checks.rate(sigma, "sigma")
     means = np.concatenate([np.eye(n), -np.eye(n)])
     return GaussianMixture(means, sigma**2)
 

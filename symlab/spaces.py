@@ -91,8 +91,8 @@ class SearchSpace:
 
         ``[K, P]`` float32/float64 tensors keep their dtype and device; everything else (lists,
         numpy arrays, ``[P]`` rows, integer, float16 or bfloat16 tensors) becomes float64.
-        NaN/inf are refused, except in a tensor with ``requires_grad`` (the trainer's own
-        parameters, checked by the trainer).
+        NaN/inf are refused, for tensors with ``requires_grad`` too (the trainer calls
+        ``_matrix``/``_shift`` directly, so that a diverged run is reported as failed).
         """
         if isinstance(params, torch.Tensor) and params.requires_grad:
             if params.ndim != 2 or params.shape[1] != self.n_params:
@@ -100,6 +100,8 @@ class SearchSpace:
                                  f"{self.param_names} per run); got {tuple(params.shape)}")
             if params.dtype not in (torch.float32, torch.float64):
                 params = params.to(torch.float64)
+            if not bool(torch.isfinite(params.detach()).all()):
+                raise ValueError("params contains NaN or inf; pass finite parameters.")
             return params
         keep = (isinstance(params, torch.Tensor) and params.ndim == 2
                 and params.dtype in (torch.float32, torch.float64))
@@ -143,14 +145,11 @@ class SearchSpace:
 
     def sample_init(self, K: int, seed=None) -> torch.Tensor:
         """Initial parameters ``[K, P]`` drawn uniformly from ``init_ranges`` (float32)."""
-        g = torch.Generator()
-        if seed is None:
-            g.seed()
-        else:
-            g.manual_seed(int(seed))
+        K = _checks.count(K, "K", minimum=0)
+        g = _checks.generator(seed)
         lo = torch.tensor([self.init_ranges[n][0] for n in self.param_names])
         hi = torch.tensor([self.init_ranges[n][1] for n in self.param_names])
-        return lo + (hi - lo) * torch.rand(int(K), self.n_params, generator=g)
+        return lo + (hi - lo) * torch.rand(K, self.n_params, generator=g)
 
     def sample_uniform(self, K: int, seed=None) -> torch.Tensor:
         """Initial parameters ``[K, P]`` whose maps are spread without preferring a basis:
@@ -442,13 +441,21 @@ class SO(SearchSpace):
         spherical coordinates of the matrix's first column; the rest acts on the remaining
         coordinates and is decomposed the same way, one coordinate at a time.
         """
-        M = torch.as_tensor(np.asarray(matrix, dtype=np.float64)) \
-            if not isinstance(matrix, torch.Tensor) else matrix.detach().double()
+        M = torch.from_numpy(_checks.as_array(matrix, "matrix").copy())
         if M.ndim == 2:
             M = M[None]
         n = self.dim
-        if M.ndim != 3 or M.shape[1:] != (n, n):
-            raise ValueError(f"matrix must have shape [K, {n}, {n}]; got {tuple(M.shape)}")
+        if M.ndim != 3 or M.shape[1:] != (n, n) or M.shape[0] == 0:
+            raise ValueError(f"matrix must be one rotation [{n}, {n}] or a stack [K, {n}, {n}] "
+                             f"with K >= 1; got shape {tuple(M.shape)}")
+        eye_n = torch.eye(n, dtype=torch.float64)
+        err = (M.transpose(-1, -2) @ M - eye_n).abs().amax((-1, -2))
+        det = torch.linalg.det(M)
+        bad = torch.nonzero((err > 1e-6) | (det < 0)).flatten().tolist()
+        if bad:
+            raise ValueError(f"matrix: element(s) {bad[:10]} are not rotations (MᵀM = 1 and "
+                             f"det M = +1, to 1e-6); SO({n}) angles exist only for those. Project "
+                             "first (symlab.infer.nearest_orthogonal), or flip a reflection.")
         K = M.shape[0]
         angles = torch.zeros(K, len(self.pairs), dtype=torch.float64)
         rest = M.clone()

@@ -25,6 +25,7 @@ As in the recipe, the centre of mass sits at rest at the origin: ``q2 = −q1`` 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -129,10 +130,13 @@ def orbits(trials: int = 1000, timesteps: int = 50, t_span=(0.0, 20.0),
     return Orbits(states=out, t=t_eval, config=config)
 
 
-def _states(x) -> np.ndarray:
-    s = x.states if isinstance(x, Orbits) else _checks.as_array(x, "states")
-    if s.shape[-1] != 8:
-        raise ValueError(f"states must end in the 8 coordinates [q1, p1, q2, p2]; got {s.shape}")
+def _states(x, name: str = "x") -> np.ndarray:
+    if isinstance(x, Orbits):
+        return x.states
+    s = _checks.as_array(x, name)
+    if s.ndim == 0 or s.shape[-1] != 8 or s.size == 0:
+        raise ValueError(f"{name} must be an Orbits or states [..., 8] ending in the 8 coordinates "
+                         f"[q1, p1, q2, p2] (non-empty); got shape {s.shape}")
     return s
 
 
@@ -196,8 +200,17 @@ def augmentation_test(train: Orbits, test: Orbits, augmentations: dict, horizon:
     hidden = _checks.hidden(hidden)
     lr = _checks.rate(lr, "lr")
     seed = _checks.resolve_seed(seed)
-    s_tr, s_te = _states(train), _states(test)
-    if s_tr.shape[1] <= horizon:
+    s_tr, s_te = _states(train, "train"), _states(test, "test")
+    for nm, st in (("train", s_tr), ("test", s_te)):
+        if st.ndim != 3:
+            raise ValueError(f"{nm} must be an Orbits or states [trials, timesteps, 8]; got shape "
+                             f"{st.shape}")
+    if not isinstance(augmentations, Mapping):
+        raise _checks.ArgumentTypeError(
+            "augmentations must be a dict mapping a name to None or a sampler (m, generator) -> "
+            f"[m, 8, 8], e.g. {{'none': None, 'true': twobody.rotations}}; got "
+            f"{type(augmentations).__name__}")
+    if min(s_tr.shape[1], s_te.shape[1]) <= horizon:
         raise ValueError(f"horizon={horizon} needs trajectories longer than {horizon} steps")
     x_tr = torch.tensor(s_tr[:, :-horizon].reshape(-1, 8), dtype=torch.float32)
     y_tr = torch.tensor(s_tr[:, horizon:].reshape(-1, 8), dtype=torch.float32)
@@ -206,12 +219,13 @@ def augmentation_test(train: Orbits, test: Orbits, augmentations: dict, horizon:
     mse = {}
     for name, aug in augmentations.items():
         gen = torch.Generator().manual_seed(seed)
-        torch.manual_seed(seed)
-        layers, w = [], 8
-        for h in hidden:
-            layers += [torch.nn.Linear(w, h), torch.nn.Tanh()]
-            w = h
-        net = torch.nn.Sequential(*layers, torch.nn.Linear(w, 8))
+        with torch.random.fork_rng(devices=[]):  # the initial weights, global RNG left untouched
+            torch.manual_seed(seed)
+            layers, w = [], 8
+            for h in hidden:
+                layers += [torch.nn.Linear(w, h), torch.nn.Tanh()]
+                w = h
+            net = torch.nn.Sequential(*layers, torch.nn.Linear(w, 8))
         opt = torch.optim.Adam(net.parameters(), lr=lr)
         draw = _sampler_from(aug, gen)
         aug_gen = torch.Generator().manual_seed(seed + 1)
@@ -238,6 +252,7 @@ def augmentation_test(train: Orbits, test: Orbits, augmentations: dict, horizon:
 def rotations(m: int, generator: torch.Generator) -> torch.Tensor:
     """``[m, 8, 8]`` rotations of all four 2-vectors by uniform random angles (the true
     symmetry group, for :func:`augmentation_test`)."""
+    m = _checks.count(m, "m", minimum=0)
     a = torch.rand(m, generator=generator, dtype=torch.float64) * 2 * math.pi
     c, s = torch.cos(a), torch.sin(a)
     R = torch.stack([torch.stack([c, -s], -1), torch.stack([s, c], -1)], -2)  # [m, 2, 2]
@@ -254,7 +269,11 @@ def from_algebra(generators, scales, sigma: float = 1.0):
     L = torch.as_tensor(_checks.as_array(generators, "generators"))
     if L.ndim == 2:
         L = L[None]
-    s = torch.as_tensor(_checks.as_array(scales, "scales")).reshape(-1) * float(sigma)
+    s = torch.as_tensor(_checks.as_array(scales, "scales")).reshape(-1)
+    if (s < 0).any():
+        raise ValueError(f"scales must be >= 0 (standard deviations of the coefficients); got "
+                         f"{s.tolist()}")
+    s = s * _checks.nonnegative(sigma, "sigma")
     if L.ndim != 3 or L.shape[-1] != L.shape[-2] or len(s) != len(L):
         raise ValueError(f"generators must be [k, n, n] with one scale each; got "
                          f"{tuple(L.shape)} and {len(s)} scale(s)")
@@ -269,6 +288,11 @@ def from_elements(matrices):
     """A sampler ``(m, generator) -> [m, n, n]`` drawing uniformly from a finite set of
     discovered elements ``[K, n, n]`` (SymmetryGAN's route)."""
     M = torch.as_tensor(_checks.as_array(matrices, "matrices"))
+    if M.ndim == 2:
+        M = M[None]
+    if M.ndim != 3 or M.shape[-1] != M.shape[-2] or M.shape[0] == 0:
+        raise ValueError(f"matrices must be a non-empty stack of square matrices [K, n, n]; got "
+                         f"shape {tuple(M.shape)}")
 
     def draw(m, generator):
         return M[torch.randint(0, len(M), (m,), generator=generator)]

@@ -120,7 +120,7 @@ class PosthocResult:
 
     def passed(self, nsigma: float = 3.0) -> np.ndarray:
         """``[K]`` bool: ``|AUC − ½| ≤ nsigma · σ₀`` (consistent with a symmetry)."""
-        return np.abs(self.auc - 0.5) <= nsigma * self.sigma0
+        return np.abs(self.auc - 0.5) <= _checks.rate(nsigma, "nsigma") * self.sigma0
 
     def __len__(self) -> int:
         return len(self.auc)

@@ -717,3 +717,137 @@ def test_valid_calls_keep_their_dtypes():
     assert d.log_prob(np.zeros((2, 2), dtype=np.float32)).dtype == torch.float32
     assert d.log_prob(np.zeros((2, 2))).dtype == torch.float64
     assert d.sample(3, seed=0).dtype == torch.float32
+
+
+# ----------------------------------------------------------------------------- second sweep
+# Regression tests for what a re-run of the review's sweep still found (issue 13, second pass).
+ALL_SPACES = [spaces.Affine(1), spaces.Affine(2), spaces.Slope1D(), spaces.RotationScale2D(),
+              spaces.O2(), spaces.Iwasawa2D(), spaces.SO2xSO2(), spaces.SO(2), spaces.SO(3)]
+
+
+@pytest.mark.parametrize("space", ALL_SPACES, ids=repr)
+def test_sample_init_checks_its_count_and_seed_in_every_space(space):
+    raises_naming("K", space.sample_init, -1)
+    raises_naming("K", space.sample_init, 2.5)
+    raises_naming("K", space.sample_init, "2")
+    raises_naming("seed", space.sample_init, 3, seed=-1)
+    raises_naming("seed", space.sample_init, 3, seed=1.5)
+    assert space.sample_init(0, seed=0).shape == (0, space.n_params)
+    assert torch.equal(space.sample_init(3, seed=np.int64(4)), space.sample_init(3, seed=4))
+    assert not torch.equal(space.sample_init(3, seed=None), space.sample_init(3, seed=None))
+
+
+@pytest.mark.parametrize("space", ALL_SPACES, ids=repr)
+def test_nan_parameters_with_requires_grad_are_refused_too(space):
+    p = torch.full((1, space.n_params), float("nan"), requires_grad=True)
+    for method in (space.matrix, space.shift):
+        raises_naming("params", method, p)
+    raises_naming("params", space.apply, p, torch.zeros(3, space.dim))
+    good = space.sample_init(2, seed=0).requires_grad_(True)
+    assert space.matrix(good).requires_grad            # finite ones still carry gradients
+
+
+def test_so_params_from_matrix_refuses_non_rotations():
+    so3 = spaces.SO(3)
+    raises_naming("matrix", so3.params_from_matrix, np.diag([1.0, 1.0, -1.0]))   # a reflection
+    raises_naming("matrix", so3.params_from_matrix, 2 * np.eye(3))                # not orthogonal
+    raises_naming("matrix", so3.params_from_matrix, np.full((3, 3), np.nan))
+    raises_naming("matrix", so3.params_from_matrix, np.zeros((0, 3, 3)))
+    raises_naming("matrix", so3.params_from_matrix, np.eye(2))
+    M = so3.matrix(so3.sample_uniform(4, seed=1).double())
+    assert torch.allclose(so3.matrix(so3.params_from_matrix(M)), M, atol=1e-10)
+    assert so3.params_from_matrix(M.float()).shape == (4, 3)   # float32 rotations are fine
+
+
+def test_empty_element_sets_and_mismatched_batches_name_the_argument():
+    R = np.stack([np.eye(2)] * 3)
+    for fn in (infer.relative, infer.lie_algebra, infer.components):
+        raises_naming("matrices", fn, np.zeros((0, 2, 2)))
+    raises_naming("others", infer.products, R, others=np.zeros((0, 2, 2)))
+    raises_naming("others", infer.products, R, others=np.eye(3)[None])
+    raises_naming("other_shifts", infer.products, R, others=R, other_shifts=np.zeros((2, 5)))
+    raises_naming("others", infer.commutator_norm, R[:2], R)            # batches 2 and 3
+    assert infer.commutator_norm(R, R[0]).shape == (3,)                  # broadcasting still works
+    raises_naming("matrix", infer.lie_algebra(R @ _rot(np.linspace(-0.3, 0.3, 3))).contains, np.eye(3))
+
+
+def _rot(t):
+    return np.stack([[np.cos(t), -np.sin(t)], [np.sin(t), np.cos(t)]]).transpose(2, 0, 1)
+
+
+def test_log_prob_of_infinite_points_is_minus_inf():
+    for d in (paper.n11(), paper.octagon(), sl.Gaussian([0.0, 0.0], [[2.0, 0.5], [0.5, 1.0]])):
+        x = torch.tensor([[np.inf, 0.0], [0.0, -np.inf], [0.3, 0.2]], dtype=torch.float64)
+        out = d.log_prob(x)
+        assert torch.isneginf(out[:2]).all()
+        assert out[2] == d.log_prob(x[2:])[0]                               # finite rows unchanged
+
+
+def test_a_spread_that_underflows_float64_is_reported_as_extreme_not_as_zero():
+    x = paper.n11().sample(200, seed=0).double().numpy() * 1e-200
+    err = raises_naming("data", _checks.data_scale, x)
+    assert "extreme" in str(err) and "all" not in str(err).split("extreme")[0]
+    err = raises_naming("data", _checks.data_scale, np.ones((5, 2)))
+    assert "zero spread" in str(err)
+
+
+def test_landscape_grid_empty_axis_names_axes():
+    raises_naming("axes", landscape.grid, paper.n11(), spaces.SO(2), {"theta1": []})
+
+
+def test_write_lhco_features_to_a_directory_is_an_oserror_naming_path(tmp_path):
+    err = raises_naming("path", sd.write_lhco_features, tmp_path, {"a": np.ones(3)})
+    assert isinstance(err, OSError)
+
+
+def test_learn_generator_and_discovery_map_check_every_argument():
+    x = paper.n11().sample(200, seed=0).numpy()
+    for kw, name in [({"draws": 2.5}, "draws"), ({"norm": "x"}, "norm"), ({"norm": float("nan")}, "norm"),
+                     ({"t_max": float("inf")}, "t_max"), ({"ramp": float("nan")}, "ramp"),
+                     ({"dim": 2.5}, "dim"), ({"normalise": "x"}, "normalise"), ({"runs": "2"}, "runs"),
+                     ({"antisymmetric": 1}, "antisymmetric")]:
+        raises_naming(name, infer.learn_generator, x, steps=2, **kw)
+    raises_naming("data", infer.learn_generator, object(), steps=2)
+    o2 = spaces.O2()
+    for kw, name in [({"ansatz": "poly", "degree": 0}, "degree"), ({"ansatz": "poly", "degree": 2.5}, "degree"),
+                     ({"runs": 2.5}, "runs"), ({"init": "x"}, "init"), ({"ansatz": "zz"}, "ansatz")]:
+        raises_naming(name, infer.learn_discovery_map, x, o2, steps=2, **kw)
+    raises_naming("data", infer.learn_discovery_map, paper.gaussian_1d(), o2, steps=2)
+    raises_naming("space", infer.learn_discovery_map, x, "O2", steps=2)
+
+
+def test_twobody_arguments_are_checked_and_the_global_rng_is_left_alone():
+    from symlab import twobody
+
+    raises_naming("x", twobody.angular_momentum, 0.5)
+    raises_naming("x", twobody.energy, np.zeros((3, 3)))
+    orb = twobody.orbits(trials=4, timesteps=6)
+    tr, te = orb.split(2)
+    raises_naming("augmentations", twobody.augmentation_test, tr, te, [None], steps=2)
+    raises_naming("train", twobody.augmentation_test, "x", te, {}, steps=2)
+    raises_naming("m", twobody.rotations, -1, torch.Generator())
+    raises_naming("scales", twobody.from_algebra, np.zeros((1, 8, 8)), [-1.0])
+    raises_naming("sigma", twobody.from_algebra, np.zeros((1, 8, 8)), [1.0], sigma=float("nan"))
+    raises_naming("matrices", twobody.from_elements, np.zeros((0, 8, 8)))
+    state = torch.random.get_rng_state()
+    augs = {"none": None, "true": twobody.rotations}
+    a = twobody.augmentation_test(tr, te, augs, steps=3).mse
+    assert torch.equal(state, torch.random.get_rng_state())
+    assert a == twobody.augmentation_test(tr, te, augs, steps=3).mse
+
+
+def test_problem_helpers_check_their_arguments():
+    from symlab import problems
+
+    raises_naming("q", problems.polygon, 0)
+    raises_naming("sigma", problems.polygon, 4, sigma=-1)
+    raises_naming("n", problems.cross_polytope, 0)
+    raises_naming("n", problems.ring_sample, -1, 0)
+    raises_naming("seed", problems.two_rings_sample, 5, -1)
+    assert np.array_equal(problems.ring_sample(5, 3), problems.ring_sample(5, 3))
+
+
+def test_posthoc_result_passed_needs_a_positive_nsigma():
+    res = verify.posthoc(paper.n11().sample(400, seed=0).numpy(), np.eye(2), n=400, epochs=1)
+    raises_naming("nsigma", res.passed, -1)
+    assert res.passed().shape == (1,)

@@ -175,3 +175,19 @@ def test_transform_refuses_bad_runs_and_points(x1):
 def test_transform_of_one_point_in_two_dimensions():
     fit = quick(spaces.SO(2)).fit(paper.n11(), runs=1, seed=0)
     np.testing.assert_allclose(fit.transform([1.0, 2.0]), fit.transform([[1.0, 2.0]]))
+
+
+# ----------------------------------------------------------------------------- second sweep
+def test_cyclic_order_one_is_refused():
+    raises_naming("cyclic", sl.SymmetryGAN, spaces.SO(2), cyclic=1)   # would penalise every map
+    assert sl.SymmetryGAN(spaces.SO(2), cyclic=2).cyclic == 2
+
+
+def test_batches_too_large_for_memory_are_refused_before_training(x1):
+    raises_naming("batch_size", quick(batch_size=10**9).fit, x1, runs=2, progress=False)
+    raises_naming("runs", quick(spaces.SO(2)).fit, paper.n11(), runs=10**7, progress=False)
+
+
+def test_the_trainer_still_reports_nan_runs_as_failed_not_as_errors(x1):
+    fit = quick(spaces.Affine(1), lr_g=1e6, lr_d=1e6, steps=20).fit(x1, runs=3, progress=False)
+    assert fit.failed.shape == (3,)

@@ -314,6 +314,9 @@ def write_lhco_features(path, columns: Mapping[str, np.ndarray], key: str = "df"
                              "(e.g. other units) first.")
     values = np.stack(arrays, axis=1).astype(np.float32)      # [N, C]
     name_bytes = np.array([c.encode("utf-8") for c in names])
+    if path.is_dir():
+        raise IsADirectoryError(f"path {path} is a directory; pass the name of the .h5 file to "
+                                "write (e.g. path / 'features.h5')")
     path.parent.mkdir(parents=True, exist_ok=True)
     opts = {"compression": compression, "compression_opts": 9, "shuffle": True} if compression else {}
     title = h5py.Empty(np.dtype("S1"))

@@ -53,7 +53,7 @@ def _shift_array(shifts, M: np.ndarray, name: str = "shifts") -> np.ndarray:
                          f"matrix) or [{n}] shared; got {V.shape}") from None
 
 
-def _elements(matrices, shifts=None):
+def _elements(matrices, shifts=None, name: str = "matrices", shift_name: str = "shifts"):
     """Read a set of elements: ``(M [K, n, n], V [K, n], index [K])``.
 
     Accepts a Discovery-like object (``.matrices``, ``.shifts``, ``.failed``; failed runs are
@@ -77,15 +77,19 @@ def _elements(matrices, shifts=None):
                                                                       finite=False)[ok], M,
                          "fit.shifts")
     else:
-        M = _square(matrices)
+        M = _square(matrices, name)
         if M.ndim == 2:
             M = M[None]
         if M.ndim != 3:
-            raise ValueError(f"matrices must have shape [K, n, n]; got {M.shape}")
-        V = _shift_array(shifts, M)
+            raise ValueError(f"{name} must have shape [K, n, n]; got {M.shape}")
+        V = _shift_array(shifts, M, shift_name)
         index = np.arange(len(M))
     if len(M) == 0:
-        raise ValueError("no elements to analyse (empty input, or every run failed)")
+        what = (f"{name}: every run of the fit failed" if M is not None and hasattr(
+            matrices, "matrices") and not isinstance(matrices, (np.ndarray, torch.Tensor))
+            else f"{name} is empty (shape {M.shape})")
+        raise ValueError(f"{what}; there are no elements to analyse. Pass at least one "
+                         "element [n, n] or [K, n, n].")
     dets = np.linalg.det(M)
     if (np.abs(dets) < 1e-12).any():
         bad = np.flatnonzero(np.abs(dets) < 1e-12)[:10].tolist()

@@ -125,6 +125,10 @@ class LieAlgebra:
         """How much of a generator ``[n, n]`` (or ``[..., n, n]``) lies in the algebra:
         ``‖P L‖_F / ‖L‖_F`` in [0, 1] (the cosine of its angle to the span; linear parts)."""
         L = _square(matrix, "matrix")
+        n = self.basis.shape[-1]
+        if L.shape[-1] != n:
+            raise ValueError(f"matrix must have shape [{n}, {n}] or [..., {n}, {n}] (the algebra's "
+                             f"dimension n = {n}); got {L.shape}")
         if self.dimension == 0:
             return np.zeros(L.shape[:-2]) if L.ndim > 2 else 0.0
         B = self.basis.reshape(self.dimension, -1)

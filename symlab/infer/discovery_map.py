@@ -151,8 +151,8 @@ class DiscoveryMapFamily(_adversarial.MapFamily):
         P = self.lo.shape[0]
         c = self.lo + self.width * torch.rand(Kr, Nr, P, generator=self.gen).to(z.device)
         p = omega(self.ansatz, a, c, self.h).reshape(Kr * Nr, P)
-        M = self.std.space.matrix(p)
-        u = self.std._u(M, self.std.space.shift(p))  # the centre's displacement, in spreads
+        M = self.std.space._matrix(p)  # the learner's own tensor: NaN marks a failed run
+        u = self.std._u(M, self.std.space._shift(p))  # the centre's displacement, in spreads
         return (torch.einsum("eij,ej->ei", M, z.reshape(Kr * Nr, n)) + u).reshape(Kr, Nr, n)
 
 
@@ -198,30 +198,25 @@ def learn_discovery_map(data, space: SearchSpace, ansatz: str = "sign", runs: in
         :class:`DiscoveryMapFit`.
     """
     t0 = time.perf_counter()
-    if ansatz not in ANSATZE:
-        raise ValueError(f"ansatz must be one of {sorted(ANSATZE)}; got {ansatz!r}")
-    if not isinstance(space, SearchSpace):
-        raise ValueError(f"space must be a symlab.spaces search space; got {type(space).__name__}")
-    if ansatz == "poly" and int(degree) < 1:
-        raise ValueError("degree must be >= 1")
+    _checks.choice(ansatz, "ansatz", sorted(ANSATZE))
+    _checks.space(space)
+    degree = _checks.count(degree, "degree", minimum=1 if ansatz == "poly" else 0)
     n, P = space.dim, space.n_params
     if hasattr(data, "sample") and hasattr(data, "log_prob"):
-        if int(data.dim) != n:
-            raise ValueError(f"the density has dimension {data.dim} but the space acts on {n}")
+        _checks.density(data, "data", dim=n, need=("sample", "log_prob"))
     else:
         as_points(data, n, name="data")
     settings = _adversarial.Settings(steps=steps, batch_size=batch_size, lr_g=lr_g, lr_d=lr_d,
                                      hidden=hidden, lr_floor=lr_floor, average=average,
                                      eps_g=eps_g)
     seed = _checks.resolve_seed(seed)
-    _checks.count(runs, "runs")
+    K = _checks.count(runs, "runs")
     dev = _checks.device(device)
     names = _coefficient_names(ansatz, int(degree))
-    K = int(runs)
     if init is None:
         a0 = _identity(ansatz, K, P, int(degree))
     else:
-        a0 = torch.as_tensor(np.asarray(init, dtype=np.float64))
+        a0 = torch.from_numpy(_checks.as_array(init, "init", finite=False).copy())
         if a0.ndim != 3 or a0.shape[1:] != (P, len(names)):
             raise ValueError(f"init must have shape [K, {P}, {len(names)}] for ansatz {ansatz!r}; "
                              f"got {tuple(a0.shape)}")

@@ -198,22 +198,20 @@ def learn_generator(data, runs: int = 8, steps: int = 2000, seed: int = 0,
     """
     t0 = time.perf_counter()
     if hasattr(data, "sample") and hasattr(data, "log_prob"):
-        n = int(data.dim)
+        n = _checks.density(data, "data", need=("sample", "log_prob")).dim
     else:
         n = as_points(data, None, name="data").shape[1]
-    if dim is not None and int(dim) != n:
+    if dim is not None and _checks.count(dim, "dim") != n:
         raise ValueError(f"dim={dim} but the data have dimension {n}")
     if n < 2:
         raise ValueError("a one-parameter subgroup of linear maps needs n >= 2 "
                          "(in one dimension the only generator is a dilation)")
-    if int(runs) < 1 or int(draws) < 1:
-        raise ValueError("runs and draws must be >= 1")
-    if not (norm > 0 and t_max > 0):
-        raise ValueError("norm and t_max must be positive")
-    if normalise not in ("data", "frobenius"):
-        raise ValueError("normalise must be 'data' or 'frobenius'")
-    if not 0.0 <= float(ramp) <= 1.0:
-        raise ValueError("ramp must be a fraction in [0, 1]")
+    _checks.count(runs, "runs")
+    draws = _checks.count(draws, "draws")
+    norm, t_max = _checks.rate(norm, "norm"), _checks.rate(t_max, "t_max")
+    antisymmetric = _checks.flag(antisymmetric, "antisymmetric")
+    _checks.choice(normalise, "normalise", ("data", "frobenius"))
+    ramp = _checks.fraction(ramp, "ramp")
     settings = _adversarial.Settings(steps=steps, batch_size=batch_size, lr_g=lr_g, lr_d=lr_d,
                                      hidden=hidden, lr_floor=lr_floor, average=average,
                                      eps_g=eps_g)

@@ -89,9 +89,10 @@ def products(matrices, shifts=None, others=None, other_shifts=None):
             raise ValueError("other_shifts needs others")
         N, W = M, V
     else:
-        N, W, _ = _elements(others, other_shifts)
+        N, W, _ = _elements(others, other_shifts, "others", "other_shifts")
         if N.shape[-1] != M.shape[-1]:
-            raise ValueError(f"elements act on dimensions {M.shape[-1]} and {N.shape[-1]}")
+            raise ValueError(f"matrices and others act on dimensions {M.shape[-1]} and "
+                             f"{N.shape[-1]}; pass elements of the same dimension")
     H = _hom(M, V)[:, None] @ _hom(N, W)[None, :]
     return _split(H)
 
@@ -176,7 +177,14 @@ def commutator_norm(matrices, others, shifts=None, other_shifts=None):
     """
     M, N = _square(matrices), _square(others, "others")
     if M.shape[-1] != N.shape[-1]:
-        raise ValueError(f"elements act on dimensions {M.shape[-1]} and {N.shape[-1]}")
+        raise ValueError(f"matrices and others act on dimensions {M.shape[-1]} and {N.shape[-1]}; "
+                         "pass elements of the same dimension")
+    try:
+        np.broadcast_shapes(M.shape[:-2], N.shape[:-2])
+    except ValueError:
+        raise ValueError(f"matrices {M.shape} and others {N.shape}: their batch shapes "
+                         f"{M.shape[:-2]} and {N.shape[:-2]} do not broadcast; pass one element, "
+                         "or the same number of each") from None
     G = _hom(M, _shift_array(shifts, M))
     H = _hom(N, _shift_array(other_shifts, N, "other_shifts"))
     C = G @ H - H @ G
