@@ -1,6 +1,9 @@
 """Chapter 7 (dijets): the analytic claims the chapter makes beyond symlab's own tests."""
 
+import importlib.util
+import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -168,3 +171,134 @@ def test_swap_is_a_symmetry_of_unordered_jets(dijets):
     assert res.passed().all()
     ordered = sl.verify.posthoc(dijets[:8000], SWAP, seed=0, n=8000, epochs=5)
     assert not ordered.passed().any() and ordered.auc[0] > 0.7
+
+
+# ----------------------------------------------------------------------------- which events
+HAVE_PANDAS = all(importlib.util.find_spec(m) is not None for m in ("pandas", "tables"))
+needs_pandas = pytest.mark.skipif(not HAVE_PANDAS, reason="pandas/PyTables not installed")
+NOTEBOOK = Path(__file__).resolve().parents[1] / "book" / "07_dijets.ipynb"
+
+
+def _lhco_file(path, n=3000):
+    """A pandas-written file in the LHCO features layout (``to_hdf(format="fixed")``): the
+    first ``n`` events of the bundled sample, every tenth labelled signal."""
+    import pandas as pd
+
+    cols = sl.data.read_lhco_features(sl.data.sample_path())
+    df = pd.DataFrame({c: cols[c][:n] for c in sl.data.LHCO_COLUMNS})
+    df["label"] = (np.arange(n) % 10 == 3).astype(np.float32)
+    df.to_hdf(path, key="df", format="fixed")
+    background = df[df["label"] == 0]
+    return np.stack([background[c].to_numpy() for c in sl.data.DIJET_COLUMNS], 1)
+
+
+@needs_pandas
+def test_choose_dijets_takes_a_real_file_from_a_path_or_the_environment(tmp_path, monkeypatch):
+    path = tmp_path / "events_anomalydetection_v2.features.h5"
+    expect = _lhco_file(path)
+    monkeypatch.delenv(sl.data.LHCO_ENV, raising=False)
+    got = sl.data.choose_dijets(path)
+    assert got.source == "lhco" and got.path == path and got.total == len(expect) == 2700
+    np.testing.assert_array_equal(got.x, expect)                 # background rows only
+    assert "LHC Olympics" in got.description and path.name in got.description
+    assert sl.data.choose_dijets(str(path), n=100).x.shape == (100, 4)
+    monkeypatch.setenv(sl.data.LHCO_ENV, str(path))             # the same through $SYMLAB_...
+    from_env = sl.data.choose_dijets()
+    assert from_env.source == "lhco"
+    np.testing.assert_array_equal(from_env.x, expect)
+
+
+def test_choose_dijets_falls_back_to_the_bundled_sample(monkeypatch):
+    for value in (None, "", "  "):
+        if value is None:
+            monkeypatch.delenv(sl.data.LHCO_ENV, raising=False)
+        else:
+            monkeypatch.setenv(sl.data.LHCO_ENV, value)
+        got = sl.data.choose_dijets()
+        assert got.source == "sample" and got.path == sl.data.sample_path()
+        assert got.x.shape == (100_000, 4) and got.total == 100_000
+        assert got.description.startswith("data: the bundled")
+
+
+def test_choose_dijets_reports_a_missing_file_instead_of_using_the_sample(tmp_path, monkeypatch):
+    missing = tmp_path / "no_such.h5"
+    with pytest.raises(FileNotFoundError, match="no_such.h5"):
+        sl.data.choose_dijets(missing)
+    monkeypatch.setenv(sl.data.LHCO_ENV, str(missing))
+    with pytest.raises(FileNotFoundError, match=sl.data.LHCO_ENV):
+        sl.data.choose_dijets()
+    with pytest.raises(ValueError, match="n must be"):
+        sl.data.choose_dijets(None, n=0)
+    with pytest.raises(TypeError, match="path"):
+        sl.data.choose_dijets(42)
+    with pytest.raises(TypeError, match="env"):
+        sl.data.choose_dijets(None, env=None)
+
+
+@needs_pandas
+def test_choose_dijets_download(tmp_path, monkeypatch):
+    from symlab.data import fetch
+
+    path = tmp_path / "events_anomalydetection_v2.features.h5"
+    expect = _lhco_file(path)
+    calls = []
+
+    def fake_fetch(dest, which="features", **kw):
+        calls.append((Path(dest), which))
+        return path
+
+    monkeypatch.setattr(fetch, "fetch_lhco", fake_fetch)
+    got = sl.data.choose_dijets("download", download_dir=tmp_path / "cache")
+    assert calls == [(tmp_path / "cache", "features")] and got.source == "lhco"
+    np.testing.assert_array_equal(got.x, expect)
+
+    def no_network(dest, which="features", **kw):
+        raise OSError("could not download")
+
+    monkeypatch.setattr(fetch, "fetch_lhco", no_network)
+    got = sl.data.choose_dijets("download")                      # falls back, and says so
+    assert got.source == "sample" and "download failed" in got.description
+
+
+def _chapter_cells(*ids):
+    cells = {c["id"]: "".join(c["source"]) for c in json.loads(NOTEBOOK.read_text())["cells"]}
+    return [cells[i] for i in ids]
+
+
+@needs_pandas
+@pytest.mark.parametrize("how", ["environment", "setting"])
+def test_chapter_7_takes_the_real_file_path(tmp_path, monkeypatch, capsys, how):
+    """The chapter's own data-selection cells, run on a pandas-written LHCO-layout file:
+    they read that file, not the sample, and say so in their first line of output."""
+    import matplotlib
+
+    path = tmp_path / "events_anomalydetection_v2.features.h5"
+    expect = _lhco_file(path)
+    setup, helpers, data, table = _chapter_cells("ch07-03", "ch07-helpers", "ch07-05",
+                                                 "ch07-05b")
+    assert "LHCO_FILE = None" in setup and "choose_dijets(LHCO_FILE)" in data
+    if how == "environment":
+        monkeypatch.setenv(sl.data.LHCO_ENV, str(path))
+    else:
+        monkeypatch.delenv(sl.data.LHCO_ENV, raising=False)
+        setup = setup.replace("LHCO_FILE = None", f"LHCO_FILE = {str(path)!r}")
+    ns: dict = {}
+    with matplotlib.rc_context():
+        for source in (setup, helpers, data, table):
+            exec(compile(source, str(NOTEBOOK), "exec"), ns)
+    assert ns["events"].source == "lhco"
+    np.testing.assert_array_equal(ns["x"], expect)
+    first = capsys.readouterr().out.splitlines()[0]
+    assert first.startswith("data: the LHC Olympics file") and path.name in first
+
+
+def test_chapter_7_runs_on_the_sample_by_default(monkeypatch, capsys):
+    import matplotlib
+
+    monkeypatch.delenv(sl.data.LHCO_ENV, raising=False)
+    ns: dict = {}
+    with matplotlib.rc_context():
+        for source in _chapter_cells("ch07-03", "ch07-helpers", "ch07-05"):
+            exec(compile(source, str(NOTEBOOK), "exec"), ns)
+    assert ns["events"].source == "sample" and len(ns["x_check"]) == 50_000
+    assert capsys.readouterr().out.startswith("data: the bundled Pythia 8 sample")
