@@ -138,7 +138,7 @@ def fit_explorer(space, data, start: Callable[..., Any], specs: Mapping[str, Spe
                  seed: int = 0, dims: tuple[int, int] = (0, 1),
                  summary: Callable[..., str] | None = None, loss_panel: bool = True,
                  visible: Mapping[str, Callable[..., bool]] | None = None,
-                 figsize: tuple[float, float] | None = None):
+                 figsize: tuple[float, float] | None = None, path_color: str | None = None):
     """A "Try it" box that trains a few SymmetryGAN runs and draws where they go.
 
     On each change of a control: ``start(**values)`` gives the initial parameters
@@ -163,6 +163,8 @@ def fit_explorer(space, data, start: Callable[..., Any], specs: Mapping[str, Spe
         loss_panel: draw the loss curves beside the paths.
         visible: as in :func:`explorer`.
         figsize: the figure size (default 10.5 x 4.2 with the loss panel, 5.6 x 4.3 without).
+        path_color: colour of the paths (default white over a ``landscape``, grey without;
+            give one when ``landscape`` draws no dark background).
 
     Returns:
         The ``ipywidgets.VBox`` of :func:`explorer`; after each redraw ``box.fit`` is the
@@ -199,8 +201,8 @@ def fit_explorer(space, data, start: Callable[..., Any], specs: Mapping[str, Spe
         if landscape is not None:
             landscape(ax, **v)
         limits = ax.get_xlim(), ax.get_ylim()
-        plotting.runs_on_landscape(ax, fit.history.params, dims=dims,
-                                   color=None if landscape is not None else "0.4")
+        colour = path_color or (None if landscape is not None else "0.4")
+        plotting.runs_on_landscape(ax, fit.history.params, dims=dims, color=colour)
         if landscape is not None:
             ax.set(xlim=limits[0], ylim=limits[1])
         ax.set_title(ax.get_title() or f"{fit.runs} runs on {gan_space!r}")
