@@ -37,7 +37,8 @@ __all__ = ["EquiarealMap", "Shear", "henon", "twist", "NonlinearPushforward", "r
 
 def rotation_2d(theta) -> torch.Tensor:
     """The paper's rotation ``[[cos θ, sin θ], [−sin θ, cos θ]]``: ``θ [...] -> [..., 2, 2]`` (float64)."""
-    t = torch.as_tensor(np.array(theta, dtype=np.float64))
+    t = (theta.detach().to(torch.float64) if isinstance(theta, torch.Tensor)
+         else torch.as_tensor(np.array(theta, dtype=np.float64)))
     c, s = torch.cos(t), torch.sin(t)
     return torch.stack([torch.stack([c, s], -1), torch.stack([-s, c], -1)], -2)
 

@@ -206,6 +206,8 @@ def test_flow_fit_runs_through_the_loop_and_result_api():
     np.testing.assert_allclose(fit.map(2).inverse(allm[2]), x, atol=1e-8)
     with pytest.raises(ValueError, match="no matrices"):
         _ = fit.matrices
+    assert fit.config["steps"] == 60 and fit.config["batch_size"] == flows.FLOW_DEFAULTS["batch_size"]
+    assert flows.FLOW_DEFAULTS["steps"] == 4000         # measured: 2000 steps leave most runs short
     res = sl.verify.posthoc(dens, fit, n=400, epochs=1)   # a Discovery-like result: every run
     assert len(res) == 4
     # the same seed gives the same numbers
