@@ -37,26 +37,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from . import _loop
+from . import _checks, _loop
 from ._checks import as_points
 
 __all__ = ["VolumePreservingFlow", "FlowDiscovery", "FlowMap", "fit", "mc_loss",
            "nearest_rotation", "identity_distance"]
-
-
-def _checks_count(K) -> int:
-    if isinstance(K, bool) or not float(K).is_integer() or int(K) < 1:
-        raise ValueError(f"K must be a positive integer; got {K!r}")
-    return int(K)
-
-
-def _generator(seed) -> torch.Generator:
-    g = torch.Generator()
-    if seed is None:
-        g.seed()
-    else:
-        g.manual_seed(int(seed))
-    return g
 
 
 class VolumePreservingFlow:
@@ -159,11 +144,11 @@ class VolumePreservingFlow:
         (``a < π``). The start is then a rotation plus a random nonlinear distortion of size
         ``s`` — away from the identity, like the linear spaces' random starts.
         """
-        K = _checks_count(K)
+        K = _checks.count(K, "K")
         s = float(scale) if scale is not None else (0.01 if near_identity else 0.5)
         if not math.isfinite(s) or s < 0:
             raise ValueError(f"scale must be a finite number >= 0; got {scale}")
-        g = _generator(seed)
+        g = _checks.generator(seed)
         p = torch.empty(K, self.n_params)
         for entries in self._layout:
             for name, off, shape in entries:
@@ -213,10 +198,10 @@ class VolumePreservingFlow:
         if t.ndim == 2:
             t = t[None].expand(K, *t.shape)
         if t.ndim != 3 or t.shape[-1] != self.dim or t.shape[0] != K:
-            raise ValueError(f"points must have shape [N, {self.dim}] or [K={K}, N, {self.dim}]; "
+            raise ValueError(f"x must have shape [N, {self.dim}] or [K={K}, N, {self.dim}]; "
                              f"got {tuple(t.shape)}")
         if not t.requires_grad and not torch.isfinite(t).all():
-            raise ValueError("points contain NaN or inf; drop or fix them first")
+            raise ValueError("x contains NaN or inf; drop or fix those points first")
         return t.to(dtype)
 
     @staticmethod
@@ -459,18 +444,21 @@ def fit(data, flow: VolumePreservingFlow, runs: int = 32, seed: int = 0,
     if unknown:
         raise ValueError(f"unknown setting(s) {sorted(unknown)}; a flow takes {sorted(fields)}")
     cfg = _loop.Settings().replace(**(FLOW_DEFAULTS | settings))
-    gen = _generator(seed)
+    seed = _checks.resolve_seed(seed)
+    near_identity = _checks.flag(near_identity, "near_identity")
+    progress = _checks.optional_flag(progress, "progress")
+    gen = _checks.generator(seed)
     if init is None:
-        if isinstance(runs, bool) or not float(runs).is_integer() or int(runs) < 1:
-            raise ValueError(f"runs must be a positive integer; got {runs!r}")
-        p0 = flow.sample_init(int(runs), seed=seed, near_identity=near_identity)
+        runs = _checks.count(runs, "runs")
+        p0 = flow.sample_init(runs, seed=seed, near_identity=near_identity)
     else:
         p0 = flow._prep(init).float()
     sampler = _loop.Sampler(data, flow.dim, gen)
     theta = p0.clone().requires_grad_(True)
     family = FlowFamily(flow, cfg.cyclic, cfg.alpha)
-    every = max(1, cfg.steps // 100) if record_every is None else int(record_every)
-    out = _loop.train(sampler, family, theta, cfg, seed=int(seed), every=every,
+    every = max(1, cfg.steps // 100) if record_every is None else \
+        _checks.count(record_every, "record_every", minimum=0)
+    out = _loop.train(sampler, family, theta, cfg, seed=seed, every=every,
                       first_record=p0.double().numpy(), progress=progress,
                       desc="Flow SymmetryGAN")
     history = None
@@ -510,13 +498,15 @@ def mc_loss(density, fn, inverse=None, n: int = 100_000, seed: int = 0) -> float
     """
     if not (hasattr(density, "log_prob") and hasattr(density, "sample")):
         raise ValueError("mc_loss needs a density with .sample and an exact .log_prob")
+    if not callable(fn):
+        raise _checks.ArgumentTypeError(f"fn must be a map [N, n] -> [N, n] (a callable); got "
+                                f"{type(fn).__name__}")
     inv = inverse if inverse is not None else getattr(fn, "inverse", None)
-    if not callable(fn) or not callable(inv):
+    if not callable(inv):
         raise ValueError("mc_loss needs the map and its inverse (p_g(y) = p(g⁻¹(y))): pass "
                          "inverse=..., or a map with an .inverse method such as fit.map(k)")
-    if int(n) < 2:
-        raise ValueError(f"n must be at least 2; got {n}")
-    x = torch.as_tensor(density.sample(int(n), seed=int(seed))).double()
+    n = _checks.count(n, "n", minimum=2)
+    x = torch.as_tensor(density.sample(n, seed=_checks.resolve_seed(seed))).double()
     lp = density.log_prob(x).double()
     gx = torch.as_tensor(fn(x)).double().reshape(x.shape)
     gix = torch.as_tensor(inv(x)).double().reshape(x.shape)

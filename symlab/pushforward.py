@@ -39,6 +39,8 @@ def rotation_2d(theta) -> torch.Tensor:
     """The paper's rotation ``[[cos θ, sin θ], [−sin θ, cos θ]]``: ``θ [...] -> [..., 2, 2]`` (float64)."""
     t = (theta.detach().to(torch.float64) if isinstance(theta, torch.Tensor)
          else torch.as_tensor(np.array(theta, dtype=np.float64)))
+    if not torch.isfinite(t).all():
+        raise ValueError("theta contains NaN or inf; pass finite angles (radians)")
     c, s = torch.cos(t), torch.sin(t)
     return torch.stack([torch.stack([c, s], -1), torch.stack([-s, c], -1)], -2)
 
@@ -75,18 +77,18 @@ class EquiarealMap:
 
     def forward(self, x) -> torch.Tensor:
         """``h(x)``: ``[..., n] -> [..., n]``."""
-        return self._fwd(self._points(x))
+        return self._fwd(self._points(x, "x"))
 
     def inverse(self, y) -> torch.Tensor:
         """``h⁻¹(y)``: ``[..., n] -> [..., n]``."""
-        return self._inv(self._points(y))
+        return self._inv(self._points(y, "y"))
 
     __call__ = forward
 
-    def _points(self, x) -> torch.Tensor:
+    def _points(self, x, name: str = "x") -> torch.Tensor:
         t = _as_tensor(x)
         if t.ndim == 0 or t.shape[-1] != self.dim:
-            raise ValueError(f"points must have shape [..., {self.dim}]; got {tuple(t.shape)}")
+            raise ValueError(f"{name} must have shape [..., {self.dim}]; got {tuple(t.shape)}")
         return t
 
     def check(self, n: int = 256, seed: int = 0, tol: float = 1e-6) -> None:
@@ -150,6 +152,9 @@ class Conjugate:
             V = V[None].expand(M.shape[0], n)
         if V.shape != (M.shape[0], n):
             raise ValueError(f"shift must have shape [{n}] or [K, {n}]; got {tuple(V.shape)}")
+        for name, t in (("matrix", M), ("shift", V)):
+            if not torch.isfinite(t).all():
+                raise ValueError(f"{name} contains NaN or inf; pass a finite linear map")
         self.h, self.M, self.V, self.dim = h, M, V, n
         self._single = M.shape[0] == 1
 
@@ -307,10 +312,11 @@ class NonlinearPushforward:
     def log_prob(self, x) -> torch.Tensor:
         """Exact ``log p(x) = log q(h⁻¹(x))`` at ``x [..., dim]`` (float64 for numpy input)."""
         x = _as_tensor(x)
-        if x.shape[-1] != self.dim:
-            raise ValueError(f"points have dimension {x.shape[-1]}, the density has {self.dim}")
+        if x.ndim == 0 or x.shape[-1] != self.dim:
+            raise ValueError(f"x must have shape [..., {self.dim}] (the density's dimension); "
+                             f"got {tuple(x.shape)}")
         if not torch.isfinite(x).all():
-            raise ValueError("points contain NaN or inf")
+            raise ValueError("x contains NaN or inf; drop or fix those points first")
         return self.base.log_prob(self.h.inverse(x))
 
     def prob(self, x) -> torch.Tensor:

@@ -851,3 +851,41 @@ def test_posthoc_result_passed_needs_a_positive_nsigma():
     res = verify.posthoc(paper.n11().sample(400, seed=0).numpy(), np.eye(2), n=400, epochs=1)
     raises_naming("nsigma", res.passed, -1)
     assert res.passed().shape == (1,)
+
+
+# ---------------------------------------------------------------- flows and push-forwards
+def test_flow_fit_and_init_check_counts_and_seeds():
+    from symlab import flows
+    flow = flows.VolumePreservingFlow(2, layers=3, hidden=4)
+    data = sl.paper.n11()
+    with pytest.raises(ValueError, match="runs"):
+        flows.fit(data, flow, runs="2", steps=2)
+    with pytest.raises(ValueError, match="runs"):
+        flows.fit(data, flow, runs=2.5, steps=2)
+    with pytest.raises(ValueError, match="seed"):
+        flow.sample_init(2, seed="x")
+    with pytest.raises(ValueError, match="K"):
+        flow.sample_init(0)
+    with pytest.raises(ValueError, match="record_every"):
+        flows.fit(data, flow, runs=2, steps=2, record_every=-1)
+    fit = flows.fit(data, flow, runs=2, steps=2, seed=None, progress=False)   # fresh entropy
+    assert fit.runs == 2
+    with pytest.raises(ValueError, match="x must have shape"):
+        flow.apply(flow.sample_init(2, seed=0), np.zeros((5, 3)))
+
+
+def test_mc_loss_and_pushforward_refuse_bad_maps_and_points():
+    from symlab import flows, pushforward
+    p = sl.NonlinearPushforward(sl.paper.n11(), pushforward.henon())
+    with pytest.raises(TypeError, match="fn"):
+        flows.mc_loss(p, "not a map")
+    with pytest.raises(ValueError, match="n must"):
+        flows.mc_loss(p, p.rotation(0.3), n=1)
+    with pytest.raises(ValueError, match="theta"):
+        pushforward.rotation_2d(float("nan"))
+    with pytest.raises(ValueError, match="matrix"):
+        p.h.conjugate(np.full((2, 2), np.nan))
+    with pytest.raises(ValueError, match="x must have shape"):
+        p.h.forward(np.zeros((4, 3)))
+    with pytest.raises(ValueError, match="x must have shape"):
+        p.log_prob(0.5)
