@@ -35,7 +35,10 @@ def _words(text: str) -> str:
 def _page_text(path: Path) -> str:
     html = path.read_text()
     html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.DOTALL)
-    return _words(unescape(re.sub(r"<[^>]+>", " ", html)))
+    text = MATH.sub(" ", unescape(re.sub(r"<[^>]+>", " ", html)))
+    # A page is not one line: a "$" left unpaired (in a code cell's string, say) must not cut
+    # off the rest of the page as _words does for a solution's line.
+    return _words(text.replace("$", " "))
 
 
 def _pages(folder: Path) -> dict:
