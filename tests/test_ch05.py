@@ -81,3 +81,24 @@ def test_cyclic_penalty_training_lands_on_roots_of_unity():
     theta = np.degrees(np.arctan2(s, c))
     off = np.abs((theta + 60) % 120 - 60)
     assert np.mean((off <= 2.0) & (np.abs(np.hypot(c, s) - 1) <= 0.03)) >= 0.9
+
+
+def test_numbers_quoted_in_the_solution_of_the_z4_exercise():
+    """ch05-ex-z4: the cyclic penalty with q = 4 on N12 (128 runs, 800 steps, alpha = 0.1,
+    the chapter's seed) keeps the quarter turns, which are not symmetries of N12."""
+    mu0 = np.zeros(2)
+    rot_scale = sl.spaces.RotationScale2D()
+    n12 = sl.paper.n12()
+    fit_z4 = sl.SymmetryGAN(rot_scale, steps=800, cyclic=4, alpha=0.1).fit(
+        n12, runs=128, seed=0, progress=False)
+    ce, me = sl.verify.gaussian_error(fit_z4.matrices, fit_z4.shifts, mu0, SIGMA12)
+    k, _ = sl.infer.nearest_root(*fit_z4.params.T, 4)
+    quarter = np.isin(k, [1, 3])
+    assert 0.3 < quarter.mean() < 0.5 and 0.5 < np.mean((ce <= 0.05) & (me <= 0.05)) < 0.6
+    assert 0.55 < np.median(ce[quarter]) < 0.65, np.median(ce[quarter])
+    assert 0.93 < np.median(np.hypot(*fit_z4.params[quarter].T)) < 0.97
+    assert 0.10 < MAX_LOSS - sl.landscape.loss(n12, rot_scale, [[0, 1]])[0] < 0.115
+    auc_q = sl.verify.posthoc(n12, fit_z4.matrices[quarter][:4], fit_z4.shifts[quarter][:4],
+                              seed=0).auc
+    assert np.all(np.abs(auc_q - 2 / 3) < 0.03), auc_q
+    assert fit_z4.history.d_loss[-1][quarter].mean() < MAX_LOSS - 0.05
