@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import connected_components
 
 from .. import _checks
 from ._common import _elements, _hom
@@ -126,20 +128,6 @@ def _identity_cluster(points: np.ndarray, origin: np.ndarray, tol: float) -> np.
     return member
 
 
-def _connected(adj: np.ndarray) -> np.ndarray:
-    """Connected-component labels of a symmetric boolean adjacency ``[K, K]`` (min-label
-    propagation); labels are the smallest member index."""
-    K = len(adj)
-    lab = np.arange(K)
-    adj = adj | np.eye(K, dtype=bool)
-    while True:
-        new = np.where(adj, lab[None, :], K).min(1)
-        new = new[new]  # pointer jumping speeds up long chains
-        if np.array_equal(new, lab):
-            return lab
-        lab = new
-
-
 def components(matrices, shifts=None, tol: float = 0.5, shift_scale: float = 1.0,
                densify: bool = False, max_cloud: int = 4096, seed: int = 0) -> Components:
     """Group discovered elements into the connected components of the symmetry group.
@@ -245,7 +233,8 @@ def components(matrices, shifts=None, tol: float = 0.5, shift_scale: float = 1.0
     todo = np.flatnonzero(upper)
     link[todo] = _min_dist_below(flat.reshape(K * K, D)[todo], h0, tol)
     link = np.triu(link.reshape(K, K), k=1)
-    lab = _connected(link | link.T)
+    # component labels number the components in the order of their smallest member
+    lab = connected_components(csr_matrix(link | link.T), directed=False)[1]
     at_identity = _min_dist_below(H.reshape(K, D), h0, tol) & (sign > 0)
 
     dist = np.sqrt(((flat - eye) ** 2).sum(-1))  # ‖g_i⁻¹ g_j − 1‖_F
