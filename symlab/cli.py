@@ -73,6 +73,8 @@ def main(argv=None) -> int:
     d.add_argument("--runs", type=int, default=64)
     d.add_argument("--seed", type=int, default=0)
     d.add_argument("--restarts", type=int, default=4)
+    d.add_argument("--tries", type=int, default=4,
+                   help="fresh starts per stuck run in each restart round")
     d.add_argument("--steps", type=int, default=None, help="training steps (a time budget)")
     d.add_argument("--json", default=None, help="write the report here (default FILE.symlab.json)")
     d.add_argument("--figure", default=None, help="write the figure here (default FILE.symlab.png)")
@@ -87,7 +89,7 @@ def main(argv=None) -> int:
                              f"on {space.dim} dimensions; pick a matching space")
         budget = {} if args.steps is None else {"steps": args.steps}
         report = discover(x, space, runs=args.runs, seed=args.seed, restarts=args.restarts,
-                          progress=None if not args.no_progress else False, **budget)
+                          tries=args.tries, progress=None if not args.no_progress else False, **budget)
     except (ValueError, OSError, TypeError) as err:
         print(f"symlab discover: error: {err}", file=sys.stderr)
         return 2

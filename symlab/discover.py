@@ -11,8 +11,8 @@ The pipeline:
    small steps (``POLISH``).
 3. **Global search.** A run that settles at a spurious maximum ends with its training loss
    below ``2 log 2`` by more than the batch noise; up to ``restarts`` times, such runs start
-   again from new uniform starts (all restarted runs in one batched fit) and keep the better
-   of their results. The report counts the restarts.
+   again from ``tries`` new uniform starts each (all of them in one batched fit) and keep the
+   best of their results. The report counts the restarts.
 4. **Verify.** Runs whose loss is within the noise of ``2 log 2`` are merged into distinct
    elements (maps closer than ``merge`` in ``‖ΔM‖_F + ‖ΔV‖/scale``); each element is tested
    on the held-out part with :func:`symlab.verify.posthoc` (all held-out points, up to
@@ -230,9 +230,9 @@ def _merge(M: np.ndarray, V: np.ndarray, scale: float, radius: float):
 
 # ----------------------------------------------------------------------------- the pipeline
 def discover(data, space: SearchSpace, runs: int = 64, seed: int = 0, *, restarts: int = 4,
-             test_fraction: float = 0.5, level: float = 0.01, merge: float | None = None,
-             verify_points: int = 100_000, polish=True, progress: bool | None = None,
-             device=None, **settings) -> GroupReport:
+             tries: int = 4, test_fraction: float = 0.5, level: float = 0.01,
+             merge: float | None = None, verify_points: int = 100_000, polish=True,
+             progress: bool | None = None, device=None, **settings) -> GroupReport:
     """Find the symmetry group of ``data`` in ``space`` and verify every element.
 
     Args:
@@ -241,6 +241,9 @@ def discover(data, space: SearchSpace, runs: int = 64, seed: int = 0, *, restart
         runs: SymmetryGAN runs ``K`` (at least 2).
         seed: seeds the split, the starts, the training and the tests (an int, or None).
         restarts: rounds of restarting the runs stuck at spurious maxima (0: none).
+        tries: fresh starts per stuck run in each round (all trained in one batched fit; the
+            best replaces the run when it beats it). The budget is at most
+            ``runs + restarts · tries · runs`` fits, in ``1 + restarts`` batched calls.
         test_fraction: the held-out share of a finite sample.
         level: family-wise level of the held-out tests (Bonferroni over the elements).
         merge: runs closer than this (``‖ΔM‖_F + ‖ΔV‖ / spread``) are one element
@@ -265,6 +268,7 @@ def discover(data, space: SearchSpace, runs: int = 64, seed: int = 0, *, restart
     runs = _checks.count(runs, "runs", minimum=2)
     seed = _checks.resolve_seed(seed)
     restarts = _checks.count(restarts, "restarts", minimum=0)
+    tries = _checks.count(tries, "tries", minimum=1)
     test_fraction = _checks.fraction(test_fraction, "test_fraction", 0.0, 1.0, lo_open=True,
                                      hi_open=True)
     level = _checks.fraction(level, "level", 0.0, 1.0, lo_open=True, hi_open=True)
@@ -307,14 +311,18 @@ def discover(data, space: SearchSpace, runs: int = 64, seed: int = 0, *, restart
         stuck = np.flatnonzero(~(fit.loss > threshold) | fit.failed)
         if len(stuck) == 0:
             break
-        again = attempt(space.sample_uniform(len(stuck), seed=seed + 1000 * round_),
+        # ``tries`` fresh starts per stuck run in one batched fit (a fit of a few runs costs
+        # about as much per step as one of a few dozen), the best of them replaces the run
+        again = attempt(space.sample_uniform(tries * len(stuck), seed=seed + 1000 * round_),
                         seed + 1000 * round_)
-        better = again.loss > np.where(fit.failed[stuck], -np.inf, fit.loss[stuck])
-        better &= ~again.failed
+        score = np.where(again.failed, -np.inf, again.loss).reshape(len(stuck), tries)
+        pick = np.arange(len(stuck)) * tries + np.argmax(score, axis=1)
+        better = again.loss[pick] > np.where(fit.failed[stuck], -np.inf, fit.loss[stuck])
+        better &= ~again.failed[pick]
         idx = stuck[better]
         for name in ("init_params", "params", "matrices", "shifts", "loss", "failed",
                      "revived"):
-            getattr(fit, name)[idx] = getattr(again, name)[better]
+            getattr(fit, name)[idx] = getattr(again, name)[pick[better]]
         restarted[stuck] += 1
 
     ok = (fit.loss > threshold) & ~fit.failed

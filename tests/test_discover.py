@@ -145,10 +145,25 @@ def test_discover_report(ring_report):
     assert d["runs"] == 6 and len(d["elements"]) == m
 
 
+def test_discover_restart_keeps_the_best_try():
+    # a stuck run is replaced by the best of its ``tries`` fresh starts, and never by a worse
+    # one: after restarts no run's loss is below its loss before them
+    x = problems.ring_sample(4000, 0)
+    kw = dict(runs=6, seed=0, steps=200, polish=False, progress=False)
+    before = sl.discover(x, sl.spaces.Affine(2), restarts=0, **kw)
+    after = sl.discover(x, sl.spaces.Affine(2), restarts=1, tries=3, **kw)
+    assert np.all(after.discovery.loss >= before.discovery.loss - 1e-12)
+    redone = after.restarts > 0
+    assert redone.any()  # this short fit leaves runs stuck, so the round is exercised
+    assert np.array_equal(redone, ~(before.discovery.loss > before.threshold)
+                          | before.discovery.failed)
+
+
 @pytest.mark.parametrize("kwargs, match", [
     (dict(runs=1), "runs"), (dict(runs=2.5), "runs"), (dict(runs="4"), "runs"),
     (dict(test_fraction=0.0), "test_fraction"), (dict(test_fraction=1e-4), "held-out"),
     (dict(level=2.0), "level"), (dict(restarts=-1), "restarts"), (dict(seed=1.5), "seed"),
+    (dict(tries=0), "tries"), (dict(tries=1.5), "tries"),
 ])
 def test_discover_bad_arguments(kwargs, match):
     x = problems.ring_sample(2000, 0)
