@@ -95,7 +95,8 @@ class LieAlgebra:
         spread: ``[m]`` ``singular_values / √N``: the RMS extent of the near-identity cloud
             along each direction (same units as ``tol``).
         n_pairs: ``N``, the number of near-identity relative elements used.
-        pairs: ``[N, 2]`` their element indices ``(i, j)`` (``i = −1`` for the identity).
+        pairs: ``[N, 2]`` their element indices ``(i, j)`` (``i = −1`` for the identity,
+            ``(−2, −2)`` for a product of two relative elements added by ``densify``).
         threshold: the ``min_spread`` used to count directions.
         closure: ``max ‖[B_a, B_b] − P[B_a, B_b]‖_F`` — how far the commutators of the basis
             fall outside its span (0 for a Lie algebra; large values flag a wrong dimension).
@@ -135,7 +136,8 @@ class LieAlgebra:
 
 
 def lie_algebra(matrices, shifts=None, tol: float = 0.5, min_spread: float | None = None,
-                shift_scale: float = 1.0, include_identity: bool = True) -> LieAlgebra:
+                shift_scale: float = 1.0, include_identity: bool = True,
+                densify: bool = False, max_products: int = 600, seed: int = 0) -> LieAlgebra:
     """Infer the Lie algebra of the symmetry group from discovered elements (§VII).
 
     If the group is continuous, elements near the identity are ``exp(X)`` with ``X`` in its
@@ -160,6 +162,16 @@ def lie_algebra(matrices, shifts=None, tol: float = 0.5, min_spread: float | Non
     usable pairs grows like ``K² tol^d``: a ``d``-dimensional algebra needs more runs the
     larger ``d``.
 
+    ``densify=True`` fills the near-identity cloud with compositions (§VII.B): products
+    ``(g_i⁻¹ g_j)(g_k⁻¹ g_l)`` of two relative elements that land within ``tol`` of ``1``,
+    found among all ``K⁴`` of them by a nearest-neighbour search (``g_k⁻¹ g_l ≈ g_j⁻¹ g_i``),
+    at most ``max_products`` of them (a random choice), besides the pairs. A few dozen
+    elements of a group of dimension 2–4 (a torus or ``SO(3) × SO(2)`` in 4–6 dimensions)
+    leave almost no near-identity pairs, but many such products. Every product of
+    symmetries is a symmetry, so use it on verified elements only: a product with an
+    element that is no symmetry is none either, and would widen the cloud. Its error is
+    that of up to four elements (``min_spread`` must stay above that).
+
     Args:
         matrices: ``[K, n, n]`` or a :class:`symlab.Discovery` (failed runs are left out).
         shifts: ``[K, n]`` translations (default zero; then the translation parts are dropped).
@@ -169,6 +181,9 @@ def lie_algebra(matrices, shifts=None, tol: float = 0.5, min_spread: float | Non
             (at 0 or below every direction, noise included, would count).
         shift_scale: translations are divided by this length (> 0) before the analysis.
         include_identity: also use the pairs (identity, ``g_i``).
+        densify: also use near-identity products of two relative elements (see above).
+        max_products: the most products ``densify`` adds (an integer >= 1).
+        seed: seeds the choice of products when more than ``max_products`` qualify.
 
     Returns:
         :class:`LieAlgebra` with ``dimension``, ``basis [d, n, n]``, ``singular_values`` …
@@ -181,6 +196,9 @@ def lie_algebra(matrices, shifts=None, tol: float = 0.5, min_spread: float | Non
     threshold = tol / 4.0 if min_spread is None else _checks.rate(min_spread, "min_spread")
     shift_scale = _checks.rate(shift_scale, "shift_scale")
     include_identity = _checks.flag(include_identity, "include_identity")
+    densify = _checks.flag(densify, "densify")
+    max_products = _checks.count(max_products, "max_products")
+    seed = _checks.resolve_seed(seed)
     use_shift = shifts is not None or (hasattr(matrices, "shifts") and np.any(V != 0))
     K, n = M.shape[0], M.shape[-1]
     H = _hom(M, V / float(shift_scale))
@@ -197,6 +215,10 @@ def lie_algebra(matrices, shifts=None, tol: float = 0.5, min_spread: float | Non
         k0 = (d0 <= tol) & (sign > 0)
         rel = np.concatenate([rel, H[k0]])
         pairs = np.concatenate([pairs, np.stack([np.full(int(k0.sum()), -1), index[k0]], 1)])
+    if densify and K >= 2:
+        products = _near_identity_products(R, sign, tol, max_products, seed)
+        rel = np.concatenate([rel, products])
+        pairs = np.concatenate([pairs, np.full((len(products), 2), -2)])
     if len(rel) == 0:
         return LieAlgebra(dimension=0, basis=np.zeros((0, n, n)), basis_shifts=np.zeros((0, n)),
                           singular_values=np.zeros(0), spread=np.zeros(0), n_pairs=0,
@@ -227,3 +249,41 @@ def lie_algebra(matrices, shifts=None, tol: float = 0.5, min_spread: float | Non
     return LieAlgebra(dimension=d, basis=basis, basis_shifts=basis_shifts, singular_values=s,
                       spread=spread, n_pairs=len(flat), pairs=pairs, threshold=threshold,
                       closure=closure)
+
+
+def _near_identity_products(R: np.ndarray, sign: np.ndarray, tol: float, limit: int,
+                            seed: int, chunk: int = 1024) -> np.ndarray:
+    """Products ``R_a R_b`` of two relative elements (``R [K, K, m, m]``, pairs of equal
+    ``det`` sign, ``i ≠ j``) within ``tol`` (Frobenius) of the identity: ``[P, m, m]`` with ``P <= limit``. A product is that close only if
+    ``R_b`` is close to ``R_a⁻¹``; candidates come from a nearest-neighbour search of the
+    flattened inverses against the flattened cloud, with a radius widened by ``‖R_a‖₂``.
+    Products ``(g_i⁻¹ g_j)(g_j⁻¹ g_l)`` are left out: they are relative elements already."""
+    K, m = R.shape[0], R.shape[-1]
+    ii, jj = np.nonzero((sign[:, None] == sign[None, :]) & ~np.eye(K, dtype=bool))
+    cloud = R[ii, jj]  # [C, m, m]
+    if len(cloud) < 2:
+        return np.zeros((0, m, m))
+    inv = R[jj, ii]  # (g_i⁻¹ g_j)⁻¹ = g_j⁻¹ g_i
+    flat, flat_inv = cloud.reshape(len(cloud), -1), inv.reshape(len(cloud), -1)
+    norm = np.linalg.norm(cloud, ord=2, axis=(1, 2))  # ‖R_a R_b − 1‖ ≤ ‖R_a‖₂ ‖R_b − R_a⁻¹‖
+    rr = (flat * flat).sum(1)
+    eye = np.eye(m)
+    found = []
+    for a0 in range(0, len(cloud), chunk):
+        A = flat_inv[a0:a0 + chunk]
+        d2 = (A * A).sum(1)[:, None] + rr[None, :] - 2.0 * (A @ flat.T)
+        a, b = np.nonzero(d2 <= (tol * np.maximum(norm[a0:a0 + chunk], 1.0))[:, None] ** 2)
+        a = a + a0
+        # (g_i⁻¹ g_j)(g_j⁻¹ g_l) = g_i⁻¹ g_l is a relative element itself (the identity for
+        # l = i): only products with a new middle, j ≠ k, add points
+        keep = jj[a] != ii[b]
+        a, b = a[keep], b[keep]
+        if len(a):
+            P = cloud[a] @ cloud[b]
+            near = np.sqrt(((P - eye) ** 2).sum((-1, -2))) <= tol
+            found.append(P[near])
+    out = np.concatenate(found) if found else np.zeros((0, m, m))
+    if len(out) > limit:
+        pick = np.random.default_rng(int(seed)).choice(len(out), size=limit, replace=False)
+        out = out[np.sort(pick)]
+    return out

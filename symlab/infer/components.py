@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.linalg
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
@@ -129,7 +130,8 @@ def _identity_cluster(points: np.ndarray, origin: np.ndarray, tol: float) -> np.
 
 
 def components(matrices, shifts=None, tol: float = 0.5, shift_scale: float = 1.0,
-               densify: bool = False, max_cloud: int = 4096, seed: int = 0) -> Components:
+               densify: bool = False, max_cloud: int = 4096, seed: int = 0,
+               algebra=None) -> Components:
     """Group discovered elements into the connected components of the symmetry group.
 
     Two elements ``g_i``, ``g_j`` lie in the same component exactly when the relative element
@@ -187,6 +189,14 @@ def components(matrices, shifts=None, tol: float = 0.5, shift_scale: float = 1.0
             completely).
         seed: seeds the subset (or the products) drawn for the cloud (``None``: fresh OS
             entropy).
+        algebra: the identity component's :class:`symlab.infer.LieAlgebra` (from
+            :func:`symlab.infer.lie_algebra` on the same elements and ``shift_scale``), or
+            ``None``. With it, ``g_i`` and ``g_j`` are also linked when the principal
+            logarithm of ``g_i⁻¹ g_j`` is real and lies in the algebra (``contains ≥ 0.99``,
+            linear and translation parts together): then ``g_i⁻¹ g_j = exp(X)`` with ``X`` in
+            the algebra, so it lies in the identity component however far from ``1`` it is.
+            This links the elements of a group of dimension 3 or more, whose relative
+            elements are too sparse for the cloud (``SO(3)`` in 6 dimensions).
 
     Returns:
         :class:`Components`.
@@ -233,9 +243,15 @@ def components(matrices, shifts=None, tol: float = 0.5, shift_scale: float = 1.0
     todo = np.flatnonzero(upper)
     link[todo] = _min_dist_below(flat.reshape(K * K, D)[todo], h0, tol)
     link = np.triu(link.reshape(K, K), k=1)
+    if algebra is not None and getattr(algebra, "dimension", 0) > 0:
+        link |= _linked_by_algebra(R, same & ~link & np.triu(np.ones((K, K), bool), k=1),
+                                   algebra, n)
     # component labels number the components in the order of their smallest member
     lab = connected_components(csr_matrix(link | link.T), directed=False)[1]
     at_identity = _min_dist_below(H.reshape(K, D), h0, tol) & (sign > 0)
+    if algebra is not None and getattr(algebra, "dimension", 0) > 0:
+        at_identity |= _linked_by_algebra(H[None], ((sign > 0) & ~at_identity)[None],
+                                          algebra, n)[0]
 
     dist = np.sqrt(((flat - eye) ** 2).sum(-1))  # ‖g_i⁻¹ g_j − 1‖_F
     comps = []
@@ -254,3 +270,28 @@ def components(matrices, shifts=None, tol: float = 0.5, shift_scale: float = 1.0
         labels[c.members] = i
     return Components(components=comps, labels=labels, tol=tol, n_relative=len(cloud),
                       identity_cloud=int(in_h0.sum()))
+
+
+def _linked_by_algebra(R: np.ndarray, todo: np.ndarray, algebra, n: int,
+                       min_share: float = 0.99) -> np.ndarray:
+    """``[K, K]`` True where ``todo`` and the principal logarithm of ``R[i, j]`` (homogeneous,
+    ``[K, K, n+1, n+1]``) is real and lies in the span of ``algebra`` (share of its norm
+    ``≥ min_share``; linear and translation parts)."""
+    out = np.zeros(todo.shape, dtype=bool)
+    B = np.concatenate([algebra.basis.reshape(algebra.dimension, -1),
+                        np.asarray(algebra.basis_shifts).reshape(algebra.dimension, -1)], 1)
+    Q = np.linalg.qr(B.T)[0]  # orthonormal basis of the generators, [n² + n, d]
+    for i, j in zip(*np.nonzero(todo)):
+        with np.errstate(all="ignore"):
+            X = scipy.linalg.logm(R[i, j])
+        if np.iscomplexobj(X):
+            if np.abs(X.imag).max() > 1e-8 * max(1.0, np.abs(X.real).max()):
+                continue  # an eigenvalue on the negative real axis: no real logarithm
+            X = X.real
+        if not np.all(np.isfinite(X)):
+            continue
+        v = np.concatenate([X[:n, :n].ravel(), X[:n, n]])
+        norm = np.linalg.norm(v)
+        if norm < 1e-12 or np.linalg.norm(Q.T @ v) >= min_share * norm:
+            out[i, j] = True
+    return out
