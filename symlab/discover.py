@@ -332,11 +332,14 @@ def discover(data, space: SearchSpace, runs: int = 64, seed: int = 0, *, restart
             (default ``0.1 √n``).
         verify_points: at most this many held-out points go into each test.
         polish: refine every run with a short fit of small steps (``POLISH``) before
-            verifying (exploration with long steps ends ~1 % from a symmetry, which a
-            held-out test of 10⁵ points detects), for spaces with dilations, shears or
-            translations (rotation groups end precisely without it, and the fresh
-            discriminator of a second fit would only shake them); ``False`` skips it, a dict
-            of settings replaces ``POLISH``.
+            verifying, for spaces with dilations, shears or translations: exploration with
+            long steps ends ~1 % from a symmetry, which a held-out test of 10⁵ points
+            detects. Not on compact groups, where the fresh discriminator of a second fit
+            shakes the runs along nearly flat directions: polished, 72 % of 32 runs on the
+            dijets in ``SO(4)`` stayed within the exact criterion (100 % unpolished), with
+            per-coordinate Adam 22 % (the 5-D Gaussian in ``SO(5)`` would gain: 11 of 32
+            candidates, errors 0.04–0.12, fail the held-out test unpolished, none
+            polished). ``False`` skips it, a dict of settings replaces ``POLISH``.
         compose: complete a finite group by composition (§VII.B): when the candidates'
             Lie algebra is 0-dimensional, the products ``g_i g_j`` of candidates that are no
             candidate yet (at most ``runs`` of them) are polished (``POLISH``) and those
