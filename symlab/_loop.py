@@ -60,6 +60,7 @@ class Settings:
     cyclic: int | None = None
     alpha: float = 0.1
     commutator: float | None = None
+    frame: str = "data"
 
     def __post_init__(self):
         c = _checks
@@ -71,6 +72,7 @@ class Settings:
         set_(self, "lr_shift", 2.0 * self.lr_g if self.lr_shift is None
              else c.rate(self.lr_shift, "lr_shift"))
         set_(self, "optimizer", c.choice(self.optimizer, "optimizer", ("adam", "group")))
+        set_(self, "frame", c.choice(self.frame, "frame", ("data", "random")))
         set_(self, "hidden", c.hidden(self.hidden))
         if self.objective not in ("non-saturating", "minimax"):
             raise ValueError(f"objective must be 'non-saturating' or 'minimax'; "
@@ -429,6 +431,36 @@ def train(sampler: Sampler, family: MapFamily, theta: torch.Tensor, settings: Se
 
 
 # ----------------------------------------------------------------------------- affine maps
+def random_frames(space, K: int, gen: torch.Generator) -> torch.Tensor:
+    """``[K, n, n]`` Haar-random orthogonal matrices, one basis per run (``frame="random"``),
+    for the spaces that conjugation by ``O(n)`` maps onto themselves (``SO(n)``, ``O2``)."""
+    from . import spaces as sp
+    if not isinstance(space, (sp.SO, sp.O2)):
+        raise ValueError(f"frame='random' needs a space closed under conjugation by O(n) "
+                         f"(SO(n), O2); got {type(space).__name__}")
+    n = space.dim
+    A = torch.randn(K, n, n, generator=gen, dtype=torch.float64)
+    Q, R = torch.linalg.qr(A)
+    return Q * torch.sign(torch.diagonal(R, dim1=-2, dim2=-1))[:, None, :]  # Haar on O(n)
+
+
+def frame_params(space, M: torch.Tensor) -> torch.Tensor:
+    """Parameters ``[K, P]`` (float64) of the maps ``M [K, n, n]`` of ``SO(n)`` or ``O2``;
+    rows with NaN (failed runs) stay NaN."""
+    from . import spaces as sp
+    M = M.double().cpu()
+    bad = ~torch.isfinite(M).all(-1).all(-1)
+    if isinstance(space, sp.O2):
+        sigma = torch.sign(torch.linalg.det(torch.nan_to_num(M)))
+        out = torch.stack([M[:, 0, 0], M[:, 0, 1], torch.where(sigma < 0, -1.0, 1.0)], 1)
+    else:
+        safe = torch.where(bad[:, None, None], torch.eye(space.dim, dtype=M.dtype), M)
+        U, _, Vh = torch.linalg.svd(safe)  # rounding off the group: nearest rotation
+        out = space.params_from_matrix((U @ Vh).numpy())
+    out[bad] = float("nan")
+    return out
+
+
 class Standardised:
     """A search space seen in the trainer's coordinates ``z = (x − m) / s``.
 
@@ -441,12 +473,26 @@ class Standardised:
     makes translations move ``gain`` times faster). Results are converted back.
     """
 
-    def __init__(self, space, centre: torch.Tensor, scale: float, gain: float = 1.0):
+    def __init__(self, space, centre: torch.Tensor, scale: float, gain: float = 1.0,
+                 frames: torch.Tensor | None = None):
         self.space = space
         self.m = centre.double().cpu()
         self.s = float(scale)
         self.idx = list(space.shift_params)
         self.gain = float(gain)
+        # frames [K, n, n] (orthogonal): run k's parameters describe P_kᵀ M P_k, the map seen
+        # in its own basis (``frame="random"``), so that no basis is preferred by the ensemble
+        self.frames = None if frames is None else frames.double().cpu()
+        if self.frames is not None and self.idx:
+            raise ValueError("frame='random' is for spaces without free translations")
+
+    def _conjugate(self, M: torch.Tensor, inverse: bool = False) -> torch.Tensor:
+        """``P M Pᵀ`` (or ``Pᵀ M P``) per run; ``M`` unchanged without frames."""
+        if self.frames is None:
+            return M
+        P = self.frames.to(device=M.device, dtype=M.dtype)
+        Pt = P.transpose(-1, -2)
+        return Pt @ M @ P if inverse else P @ M @ Pt
 
     def _u(self, M, V):
         m = self.m.to(device=M.device, dtype=M.dtype)
@@ -455,6 +501,8 @@ class Standardised:
     def to_train(self, theta: torch.Tensor) -> torch.Tensor:
         """Space parameters ``[K, P]`` → trainer parameters ``[K, P]`` (float64)."""
         t = theta.double().clone()
+        if self.frames is not None:
+            return frame_params(self.space, self._conjugate(self.space.matrix(t), True))
         if self.idx:
             M, V = self.space.matrix(t), self.space.shift(t)
             t[:, self.idx] = self._u(M, V) / self.gain
@@ -463,6 +511,8 @@ class Standardised:
     def to_space(self, theta_t: torch.Tensor) -> torch.Tensor:
         """Trainer parameters ``[K, P]`` → space parameters ``[K, P]`` (float64)."""
         t = theta_t.detach().double().clone()
+        if self.frames is not None:
+            return frame_params(self.space, self._conjugate(self.space.matrix(t).to(t.device)))
         if self.idx:
             M = self.space.matrix(t)
             m = self.m.to(device=t.device, dtype=t.dtype)
@@ -473,6 +523,7 @@ class Standardised:
     def maps(self, theta_t: torch.Tensor):
         """``(M [K, n, n], u [K, n])`` of ``z ↦ M z + u``, differentiable in ``theta_t``."""
         M = self.space._matrix(theta_t)  # the trainer's own [K, P] tensor: NaN marks a failed run
+        M = self._conjugate(M)
         if self.idx:
             return M, self.gain * theta_t[:, self.idx]
         return M, self._u(M, self.space._shift(theta_t)).to(M.dtype)

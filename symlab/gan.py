@@ -187,6 +187,15 @@ class SymmetryGAN:
             lets runs settle to within ~0.01 of a symmetry.
         average: the reported parameters are the mean of the iterates over this final fraction
             of the steps (tail averaging, which removes the adversarial jitter; 0 = last iterate).
+        frame: ``"data"`` (default): the parameters describe the map in the data's basis;
+            ``"random"`` (``SO(n)``, ``O2``): run ``k`` trains the map ``P_kᵀ M P_k`` in its
+            own Haar-random basis ``P_k``, so that the distribution of the learned maps does
+            not depend on the basis the data are written in (per-coordinate Adam prefers
+            the coordinate axes). Measured on the dijets in ``SO(4)`` with ``cyclic=2``
+            (64 runs, seeds 3 and 4, one thread): 53 and 54 runs within 0.1 of the joint
+            ``O(2)`` against 61 and 61 with ``"data"`` — the dijets' symmetry is aligned with
+            their coordinates, which the data basis exploits; the mirror axes' Rayleigh
+            test (of 4α) gave p = 0.42 and 0.08 (``"data"``: 0.16 and 0.95).
         device: torch device (default CPU).
     """
 
@@ -261,8 +270,9 @@ class SymmetryGAN:
         p0 = self._init_params(runs, init, seed)
         sampler = _loop.Sampler(data, self.space.dim, gen, device=self.device)
         group = s.optimizer == "group"  # the natural-gradient step needs no gain
+        frames = None if s.frame == "data" else _loop.random_frames(self.space, p0.shape[0], gen)
         std = _loop.Standardised(self.space, sampler.centre, sampler.scale,
-                                 gain=1.0 if group else s.lr_shift / s.lr_g)
+                                 gain=1.0 if group else s.lr_shift / s.lr_g, frames=frames)
         family = LinearMaps(std, s)
         theta = std.to_train(p0).float().to(self.device).requires_grad_(True)
         out = _loop.train(sampler, family, theta, s, seed=seed, every=every,
