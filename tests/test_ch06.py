@@ -53,6 +53,24 @@ def test_landscape_reaches_2log2_at_every_dihedral_element(density, n):
     assert sl.landscape.loss(density, sl.spaces.O2(), [[math.cos(half), math.sin(half), 1.0]])[0] < MAX_LOSS - 0.1
 
 
+@pytest.mark.parametrize("density", [sl.paper.octagon(), sl.paper.square()])
+def test_reflection_landscape_is_the_rotation_landscape(density):
+    """F(c, s) = sigma_3 R(c, s) and R(c, -s) = sigma_3 R(c, s) sigma_3, and sigma_3 is a symmetry
+    of both mixtures: both families have the loss of R(c, s), which is even in s (the chapter
+    draws both from one grid of the rotations with s >= 0)."""
+    o2 = sl.spaces.O2()
+    c, s = np.meshgrid(np.linspace(-1.5, 1.5, 9), np.linspace(-1.5, 1.5, 9))
+    cs = np.c_[c.ravel(), s.ravel()]
+    F = o2.matrix(np.c_[cs, -np.ones(len(cs))]).numpy()
+    R = o2.matrix(np.c_[cs, np.ones(len(cs))]).numpy()
+    np.testing.assert_allclose(F, np.diag([1.0, -1.0]) @ R, atol=1e-12)
+    L_rot = sl.landscape.loss(density, o2, np.c_[cs, np.ones(len(cs))])
+    L_ref = sl.landscape.loss(density, o2, np.c_[cs, -np.ones(len(cs))])
+    np.testing.assert_allclose(L_ref, L_rot, atol=1e-9)
+    L_mirror = sl.landscape.loss(density, o2, np.c_[cs[:, 0], -cs[:, 1], np.ones(len(cs))])
+    np.testing.assert_allclose(L_mirror, L_rot, atol=1e-9)
+
+
 def test_printed_square_keeps_only_identity_and_diagonal_swap():
     L = sl.landscape.loss(sl.paper.square(centered=False), sl.spaces.O2(), dihedral(4))
     at_max = np.abs(L - MAX_LOSS) < 1e-9
