@@ -47,7 +47,7 @@ def logm(matrices) -> np.ndarray:
     Needs the spectral norm ``‖H − 1‖₂ < 1`` (all eigenvalues within the unit disc around 1;
     guaranteed when ``‖H − 1‖_F < 1``), which is where the principal logarithm is real and the
     one a near-identity group element calls for. Each matrix goes through
-    :func:`scipy.linalg.logm` (inverse scaling and squaring on the Schur form); the result is
+    ``scipy.linalg.logm`` (inverse scaling and squaring on the Schur form); the result is
     real (float64), an imaginary part at rounding level being dropped. The error is about
     ``1e-15`` in absolute terms, the size of the rounding of ``H`` itself; relative to a very
     small logarithm it is larger (about ``1e-6`` for ``‖H − 1‖ ≈ 1e-9``).
