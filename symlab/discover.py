@@ -305,9 +305,11 @@ def _compositions(M: np.ndarray, V: np.ndarray, scale: float, radius: float, lim
     n = M.shape[-1]
     PM = np.einsum("iab,jbc->ijac", M, M).reshape(-1, n, n)
     PV = (np.einsum("iab,jb->ija", M, V) + V[:, None, :]).reshape(-1, n)
-    d = (np.linalg.norm(PM[:, None] - M[None], axis=(2, 3))
-         + np.linalg.norm(PV[:, None] - V[None], axis=2) / scale)
-    new = d.min(1) >= radius
+    new = np.zeros(len(PM), dtype=bool)
+    for a in range(0, len(PM), 2048):  # chunks keep the [chunk, m, n, n] differences small
+        d = (np.linalg.norm(PM[a:a + 2048, None] - M[None], axis=(2, 3))
+             + np.linalg.norm(PV[a:a + 2048, None] - V[None], axis=2) / scale)
+        new[a:a + 2048] = d.min(1) >= radius
     if not new.any():
         return np.zeros((0, n, n)), np.zeros((0, n))
     UM, UV, _, _ = _merge(PM[new], PV[new], scale, radius)

@@ -276,3 +276,16 @@ def test_compact_spaces_have_their_own_defaults_and_settings_still_win():
     # sl.discover explores compact groups with these defaults, other spaces with its recipe
     from symlab.discover import RECIPE, recipe_for
     assert recipe_for(sl.spaces.SO(4)) == {} and recipe_for(sl.spaces.O2()) == RECIPE
+
+
+def test_compositions_complete_a_finite_group():
+    # 14 of D8's 16 elements: their products that are no candidate yet are the 2 missing
+    from symlab.discover import _compositions
+    D8 = problems._dihedral(8)
+    M, V = _compositions(D8[:14], np.zeros((14, 2)), 1.0, 0.14, 64, 0)
+    assert len(M) == 2
+    d = np.linalg.norm(M[:, None] - D8[None, 14:], axis=(2, 3))
+    assert np.all(d.min(1) < 1e-9) and np.all(d.min(0) < 1e-9)
+    assert len(_compositions(D8, np.zeros((16, 2)), 1.0, 0.14, 64, 0)[0]) == 0  # closed
+    M, _ = _compositions(D8[:14], np.zeros((14, 2)), 1.0, 0.14, 1, 0)
+    assert len(M) == 1                                                         # the cap
