@@ -352,7 +352,8 @@ def discover(data, space: SearchSpace, runs: int = 64, seed: int = 0, *, restart
             of settings replaces both.
         compose: complete a finite group by composition (§VII.B): when the candidates'
             Lie algebra is 0-dimensional, the products ``g_i g_j`` of candidates that are no
-            candidate yet (at most ``runs`` of them) are polished (as runs are) and those
+            candidate yet (at most ``runs`` of them) are settled with the polishing stages
+            (on every space: a product of two elements carries both their errors) and those
             that converge are tested with the rest (their ``counts`` are 0: no run of the
             search ended there). The report's ``composed`` counts them.
         progress: tqdm bars (default: in notebooks and terminals).
