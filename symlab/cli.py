@@ -75,6 +75,8 @@ def main(argv=None) -> int:
     d.add_argument("--restarts", type=int, default=4)
     d.add_argument("--tries", type=int, default=4,
                    help="fresh starts per stuck run in each restart round")
+    d.add_argument("--spares", type=float, default=0.25,
+                   help="extra runs in the first fit, as a fraction of --runs")
     d.add_argument("--steps", type=int, default=None, help="training steps (a time budget)")
     d.add_argument("--json", default=None, help="write the report here (default FILE.symlab.json)")
     d.add_argument("--figure", default=None, help="write the figure here (default FILE.symlab.png)")
@@ -89,7 +91,8 @@ def main(argv=None) -> int:
                              f"on {space.dim} dimensions; pick a matching space")
         budget = {} if args.steps is None else {"steps": args.steps}
         report = discover(x, space, runs=args.runs, seed=args.seed, restarts=args.restarts,
-                          tries=args.tries, progress=None if not args.no_progress else False, **budget)
+                          tries=args.tries, spares=args.spares,
+                          progress=None if not args.no_progress else False, **budget)
     except (ValueError, OSError, TypeError) as err:
         print(f"symlab discover: error: {err}", file=sys.stderr)
         return 2

@@ -10,9 +10,12 @@ The pipeline:
    optimiser of :class:`symlab._loop.GroupAdam`), then polish each run with two short fits
    of small steps (``POLISH``, ``SETTLE``).
 3. **Global search.** A run that settles at a spurious maximum ends with its training loss
-   below ``2 log 2`` by more than the batch noise; up to ``restarts`` times, such runs start
-   again from ``tries`` new uniform starts each (all of them in one batched fit) and keep the
-   best of their results. The report counts the restarts.
+   below ``2 log 2`` by more than the batch noise. The first fit trains ``spares`` more runs
+   than asked for, in the same batch (a fit of 40 runs costs little more per step than one
+   of 32); converged spares replace stuck runs. Runs still stuck after that start again, up
+   to ``restarts`` times, from ``tries`` new uniform starts each (all of them in one batched
+   fit) and keep the best of their results. The report counts the restarts (a run replaced
+   by a spare counts once).
 4. **Verify.** Runs whose loss is within the noise of ``2 log 2`` are merged into distinct
    elements (maps closer than ``merge`` in ``‖ΔM‖_F + ‖ΔV‖/scale``); each element is tested
    on the held-out part with :func:`symlab.verify.posthoc` (all held-out points, up to
@@ -32,7 +35,7 @@ from __future__ import annotations
 import json
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import torch
@@ -227,6 +230,20 @@ def _split(data, test_fraction: float, seed: int):
     return x[perm[n_test:]].numpy(), x[perm[:n_test]].numpy()
 
 
+_PER_RUN = ("init_params", "params", "matrices", "shifts", "loss", "failed", "revived")
+
+
+def _take(fit, idx: np.ndarray):
+    """The runs ``idx`` of a Discovery (fitted with ``record_every=0``), as a new one."""
+    return replace(fit, **{name: np.array(getattr(fit, name)[idx]) for name in _PER_RUN})
+
+
+def _put(fit, idx: np.ndarray, other, pick: np.ndarray) -> None:
+    """In place: runs ``idx`` of ``fit`` become runs ``pick`` of ``other``."""
+    for name in _PER_RUN:
+        getattr(fit, name)[idx] = getattr(other, name)[pick]
+
+
 def _threshold(loss: np.ndarray) -> float:
     """Converged runs sit at 2 log 2 up to the noise of their tail-averaged batch losses; a
     run is spurious when it is below by more than that noise (and a floor of 0.01)."""
@@ -321,7 +338,7 @@ def _compositions(M: np.ndarray, V: np.ndarray, scale: float, radius: float, lim
 
 # ----------------------------------------------------------------------------- the pipeline
 def discover(data, space: SearchSpace, runs: int = 64, seed: int = 0, *, restarts: int = 4,
-             tries: int = 4, test_fraction: float = 0.5, level: float = 0.01,
+             tries: int = 4, spares: float = 0.25, test_fraction: float = 0.5, level: float = 0.01,
              merge: float | None = None, verify_points: int = 100_000, polish=True,
              compose: bool = True, progress: bool | None = None, device=None, **settings) -> GroupReport:
     """Find the symmetry group of ``data`` in ``space`` and verify every element.
@@ -334,7 +351,13 @@ def discover(data, space: SearchSpace, runs: int = 64, seed: int = 0, *, restart
         restarts: rounds of restarting the runs stuck at spurious maxima (0: none).
         tries: fresh starts per stuck run in each round (all trained in one batched fit; the
             best replaces the run when it beats it). The budget is at most
-            ``runs + restarts · tries · runs`` fits, in ``1 + restarts`` batched calls.
+            ``runs + spares + restarts · tries · runs`` fits, in ``1 + restarts`` batched
+            calls.
+        spares: extra runs of the first fit, as a fraction of ``runs`` (rounded up; 0:
+            none), trained in the same batch; converged ones replace stuck runs before any
+            restart round. A restart round costs about a whole fit, whatever its size:
+            measured on the discovery suite (seed 0, 2 threads), spares of a quarter removed
+            the restart rounds of most problems.
         test_fraction: the held-out share of a finite sample.
         level: family-wise level of the held-out tests (Bonferroni over the elements).
         merge: runs closer than this (``‖ΔM‖_F + ‖ΔV‖ / spread``) are one element
@@ -370,6 +393,7 @@ def discover(data, space: SearchSpace, runs: int = 64, seed: int = 0, *, restart
     seed = _checks.resolve_seed(seed)
     restarts = _checks.count(restarts, "restarts", minimum=0)
     tries = _checks.count(tries, "tries", minimum=1)
+    spares = _checks.fraction(spares, "spares", 0.0, 4.0)
     test_fraction = _checks.fraction(test_fraction, "test_fraction", 0.0, 1.0, lo_open=True,
                                      hi_open=True)
     level = _checks.fraction(level, "level", 0.0, 1.0, lo_open=True, hi_open=True)
@@ -441,9 +465,18 @@ def discover(data, space: SearchSpace, runs: int = 64, seed: int = 0, *, restart
                 np.concatenate([counts, np.zeros(int(fresh.sum()), dtype=int)]),
                 int(fresh.sum()))
 
-    fit = attempt(space.sample_uniform(runs, seed=seed), seed)
+    extra = math.ceil(spares * runs - 1e-9)
+    first = attempt(space.sample_uniform(runs + extra, seed=seed), seed)
+    threshold = _threshold(first.loss)
+    fit = _take(first, np.arange(runs))
     restarted = np.zeros(runs, dtype=int)
-    threshold = _threshold(fit.loss)
+    # converged spares, best first, replace the stuck runs
+    stuck = np.flatnonzero(~(fit.loss > threshold) | fit.failed)
+    spare_ok = runs + np.flatnonzero((first.loss[runs:] > threshold) & ~first.failed[runs:])
+    spare_ok = spare_ok[np.argsort(-first.loss[spare_ok], kind="stable")]
+    use = min(len(stuck), len(spare_ok))
+    _put(fit, stuck[:use], first, spare_ok[:use])
+    restarted[stuck[:use]] += 1
     for round_ in range(1, restarts + 1):
         stuck = np.flatnonzero(~(fit.loss > threshold) | fit.failed)
         if len(stuck) == 0:
@@ -456,10 +489,7 @@ def discover(data, space: SearchSpace, runs: int = 64, seed: int = 0, *, restart
         pick = np.arange(len(stuck)) * tries + np.argmax(score, axis=1)
         better = again.loss[pick] > np.where(fit.failed[stuck], -np.inf, fit.loss[stuck])
         better &= ~again.failed[pick]
-        idx = stuck[better]
-        for name in ("init_params", "params", "matrices", "shifts", "loss", "failed",
-                     "revived"):
-            getattr(fit, name)[idx] = getattr(again, name)[pick[better]]
+        _put(fit, stuck[better], again, pick[better])
         restarted[stuck] += 1
 
     ok = (fit.loss > threshold) & ~fit.failed

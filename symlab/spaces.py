@@ -420,19 +420,38 @@ class SO(SearchSpace):
         Q[flip, :, 0] = -Q[flip, :, 0]  # into SO(n), still Haar
         return self.params_from_matrix(Q).float()
 
-    def _matrix(self, p):
-        K, n = p.shape[0], self.dim
-        M = torch.eye(n, dtype=p.dtype, device=p.device).expand(K, n, n)
-        c, s = torch.cos(p), torch.sin(p)
-        eye = torch.eye(n, dtype=p.dtype, device=p.device)
+    def _givens_basis(self, dtype, device):
+        """Constant parts of the m Givens factors, ``R_k = E_k + cos θ_k C_k + sin θ_k S_k``:
+        ``E [m, n, n]`` (the identity off the pair), ``C`` (``e_ii + e_jj``) and ``S``
+        (``e_ij − e_ji``), cached per dtype and device."""
+        key = (dtype, str(device))
+        cache = self.__dict__.setdefault("_givens_cache", {})
+        if key not in cache:
+            cache[key] = self._givens_constants(dtype, device)
+        return cache[key]
+
+    def _givens_constants(self, dtype, device):
+        n, m = self.dim, len(self.pairs)
+        E, C, S = torch.eye(n).repeat(m, 1, 1), torch.zeros(m, n, n), torch.zeros(m, n, n)
         for k, (i, j) in enumerate(self.pairs):
-            R = eye.repeat(K, 1, 1)
-            R[:, i, i] = c[:, k]
-            R[:, j, j] = c[:, k]
-            R[:, i, j] = s[:, k]
-            R[:, j, i] = -s[:, k]
-            M = M @ R
-        return M
+            E[k, i, i] = E[k, j, j] = 0.0
+            C[k, i, i] = C[k, j, j] = 1.0
+            S[k, i, j], S[k, j, i] = 1.0, -1.0
+        return tuple(t.to(dtype=dtype, device=device) for t in (E, C, S))
+
+    def _matrix(self, p):
+        # All m Givens factors at once ([K, m, n, n]), then their ordered product
+        # R₁ R₂ ⋯ R_m by pairwise products (⌈log₂ m⌉ batched matmuls): a few large operations
+        # instead of m small ones, forward and backward (a training step on SO(n) would
+        # otherwise spend most of its time here).
+        E, C, S = self._givens_basis(p.dtype, p.device)
+        R = E + torch.cos(p)[..., None, None] * C + torch.sin(p)[..., None, None] * S
+        while R.shape[1] > 1:
+            if R.shape[1] % 2:  # an odd factor out waits for the next level
+                R = torch.cat([R[:, :-1:2] @ R[:, 1::2], R[:, -1:]], 1)
+            else:
+                R = R[:, 0::2] @ R[:, 1::2]
+        return R[:, 0]
 
     def params_from_matrix(self, matrix) -> torch.Tensor:
         """Givens angles ``[K, m]`` (float64) of rotations ``[K, n, n]`` (det +1).

@@ -149,7 +149,7 @@ def test_discover_restart_keeps_the_best_try():
     # a stuck run is replaced by the best of its ``tries`` fresh starts, and never by a worse
     # one: after restarts no run's loss is below its loss before them
     x = problems.ring_sample(4000, 0)
-    kw = dict(runs=6, seed=0, steps=200, polish=False, progress=False)
+    kw = dict(runs=6, seed=0, steps=200, polish=False, progress=False, spares=0)
     before = sl.discover(x, sl.spaces.Affine(2), restarts=0, **kw)
     after = sl.discover(x, sl.spaces.Affine(2), restarts=1, tries=3, **kw)
     assert np.all(after.discovery.loss >= before.discovery.loss - 1e-12)
@@ -159,11 +159,29 @@ def test_discover_restart_keeps_the_best_try():
                           | before.discovery.failed)
 
 
+def test_discover_spares_replace_stuck_runs():
+    # the first fit trains ceil(spares * runs) extra runs in the same batch; converged ones
+    # take the places of stuck runs (each counted as restarted once), best first, and the
+    # report keeps exactly ``runs`` runs
+    x = problems.ring_sample(4000, 0)
+    kw = dict(runs=6, seed=0, steps=200, polish=False, progress=False, restarts=0)
+    plain = sl.discover(x, sl.spaces.Affine(2), spares=0, **kw)
+    spared = sl.discover(x, sl.spaces.Affine(2), spares=1.0, **kw)
+    assert plain.discovery.runs == spared.discovery.runs == 6
+    assert not plain.restarts.any()
+    stuck = ~(spared.discovery.loss > spared.threshold) | spared.discovery.failed
+    replaced = spared.restarts > 0
+    assert replaced.any()  # this short fit leaves runs stuck and some spares converge
+    assert np.all(spared.restarts <= 1)
+    assert not (replaced & stuck).any()  # a replaced run holds a converged spare
+
+
 @pytest.mark.parametrize("kwargs, match", [
     (dict(runs=1), "runs"), (dict(runs=2.5), "runs"), (dict(runs="4"), "runs"),
     (dict(test_fraction=0.0), "test_fraction"), (dict(test_fraction=1e-4), "held-out"),
     (dict(level=2.0), "level"), (dict(restarts=-1), "restarts"), (dict(seed=1.5), "seed"),
-    (dict(tries=0), "tries"), (dict(tries=1.5), "tries"),
+    (dict(tries=0), "tries"), (dict(tries=1.5), "tries"), (dict(spares=-0.1), "spares"),
+    (dict(spares=float("nan")), "spares"),
 ])
 def test_discover_bad_arguments(kwargs, match):
     x = problems.ring_sample(2000, 0)

@@ -67,6 +67,28 @@ def test_so4_is_the_ordered_givens_product_of_eq37():
     torch.testing.assert_close(sp.matrix(theta)[0], expected)
 
 
+@pytest.mark.parametrize("n", [2, 3, 5, 6, 7])
+def test_so_n_matches_the_sequential_givens_product_with_its_gradient(n):
+    # SO(n) multiplies its m = n(n-1)/2 factors pairwise (odd m included): the same matrix,
+    # and the same gradient, as R_1 R_2 ... R_m one factor at a time
+    sp = spaces.SO(n)
+    theta = (torch.rand(5, len(sp.pairs), generator=torch.Generator().manual_seed(n),
+                        dtype=torch.float64) * 2 * math.pi).requires_grad_()
+    expected = torch.eye(n, dtype=torch.float64).expand(5, n, n)
+    for k, (i, j) in enumerate(sp.pairs):
+        R = torch.eye(n, dtype=torch.float64).repeat(5, 1, 1)
+        R[:, i, i] = R[:, j, j] = torch.cos(theta[:, k])
+        R[:, i, j], R[:, j, i] = torch.sin(theta[:, k]), -torch.sin(theta[:, k])
+        expected = expected @ R
+    got = sp.matrix(theta)
+    torch.testing.assert_close(got, expected, atol=1e-12, rtol=0)
+    weights = torch.randn(5, n, n, generator=torch.Generator().manual_seed(0),
+                          dtype=torch.float64)
+    g_got, = torch.autograd.grad((got * weights).sum(), theta)
+    g_exp, = torch.autograd.grad((expected * weights).sum(), theta)
+    torch.testing.assert_close(g_got, g_exp, atol=1e-12, rtol=0)
+
+
 def test_so2xso2_matches_eq30():
     M = spaces.SO2xSO2().matrix([[0.5, -2.0]])[0]
     c1, s1, c2, s2 = math.cos(0.5), math.sin(0.5), math.cos(-2.0), math.sin(-2.0)
