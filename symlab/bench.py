@@ -2,7 +2,9 @@
 
 ``python -m symlab.bench discovery [NAME …]`` (``make bench-discovery``) runs the discovery
 suite instead, one JSON line per problem (:func:`discovery`); ``python -m symlab.bench
-equivariance`` the basis-equivariance test of the recipe (``equivariance``).
+equivariance`` the basis-equivariance test of the recipe (``equivariance``); ``python -m
+symlab.bench mirrors [half=1] [rotate=22.5] [optimizer=adam]`` chapter 7's mirror axes over
+eight seeds (``mirror_axes``).
 
 Measured in one process on one machine, as ratios:
 
@@ -177,11 +179,76 @@ def equivariance(name: str = "n11_o2", runs: int = 64, seed: int = 0, q_seed: in
                 ks_statistic=round(float(test.statistic), 3), p_value=round(float(test.pvalue), 3))
 
 
+def mirror_axes(seeds=range(3, 11), half: int = 0, rotate: float = 0.0, runs: int = 64,
+                steps: int = 4000, **settings) -> dict:
+    """Chapter 7's study of mirrorings, repeated over ``seeds``: ``SymmetryGAN(SO(4),
+    steps=steps, cyclic=2)`` on one half of the bundled dijets (``half`` 0 or 1, 50 000
+    events), optionally turned about the beam by ``rotate`` degrees (both jets alike).
+
+    A run is a mirroring of both jets when the nearest ``diag(A, A)`` with ``A ∈ O(2)`` is
+    within 0.1 (Frobenius) and ``det A < 0``; its axis is ``α = atan2(A₀₁, A₀₀) / 2``. Axes
+    90° apart are alike for the dijets' azimuths, so uniformity is tested on ``4α``
+    (Rayleigh, pooled over the seeds, and per seed). ``predicted_4alpha_deg`` is where a
+    finite sample leans: a density is mirror-symmetric about α only if its quadrupole
+    moment ``c₂ = mean(e^{2iφ})`` over the jets' azimuths φ has ``arg c₂ = 2α`` (mod π),
+    and a sample's ``c₂`` is of the size of its noise, ``|c₂| ≈ 1/√N`` for ``N`` events
+    (the jets are back to back: both give the same ``e^{2iφ}``). ``settings`` go to
+    ``SymmetryGAN`` (e.g. ``optimizer="adam"`` for the previous default)."""
+    import math
+
+    from . import data, verify
+
+    if half not in (0, 1):
+        raise ValueError(f"half must be 0 or 1 (which 50 000 events); got {half!r}")
+    x = data.load_dijets()
+    x = x[:50_000] if half == 0 else x[50_000:100_000]
+    c, s = math.cos(math.radians(rotate)), math.sin(math.radians(rotate))
+    x = x @ np.kron(np.eye(2), np.array([[c, -s], [s, c]])).T
+    phi = np.concatenate([np.arctan2(x[:, 1], x[:, 0]), np.arctan2(x[:, 3], x[:, 2])])
+    c2 = np.exp(2j * phi).mean()
+    so4 = spaces.SO(4)
+    axes, per_seed, joint = [], [], []
+    for seed in seeds:
+        fit = SymmetryGAN(so4, steps=steps, cyclic=2, **settings).fit(
+            x, runs=runs, seed=seed, record_every=0, progress=False)
+        M = fit.matrices
+        U, _, Vt = np.linalg.svd((M[:, :2, :2] + M[:, 2:, 2:]) / 2)
+        A = U @ Vt
+        J = np.zeros_like(M)
+        J[:, :2, :2] = J[:, 2:, 2:] = A
+        near = np.linalg.norm(M - J, axis=(1, 2)) < 0.1
+        mirror = near & (np.linalg.det(A) < 0)
+        alpha = np.arctan2(A[mirror, 0, 1], A[mirror, 0, 0]) / 2
+        axes.append(alpha)
+        per_seed.append(round(verify.rayleigh(4 * alpha)[1], 3) if mirror.sum() > 1 else None)
+        joint.append(float(near.mean()))
+    alpha = np.concatenate(axes)
+    R, p = verify.rayleigh(4 * alpha) if len(alpha) > 1 else (float("nan"), float("nan"))
+    centre = math.degrees(np.angle(np.exp(4j * alpha).mean())) % 360 if len(alpha) else None
+    predicted = math.degrees(2 * np.angle(c2)) % 360
+    return dict(half=half, rotate=rotate, settings=settings, seeds=list(seeds),
+                mirrorings=len(alpha), R=round(R, 3), p_value=round(p, 4),
+                centre_4alpha_deg=None if centre is None else round(centre),
+                predicted_4alpha_deg=round(predicted), c2_abs=round(abs(c2), 4),
+                noise_1_over_sqrt_n=round(1 / math.sqrt(len(x)), 4),
+                p_per_seed=per_seed, joint_o2=round(float(np.mean(joint)), 3))
+
+
 def main(argv=None) -> None:
     import sys
     args = sys.argv[1:] if argv is None else list(argv)
     if args and args[0] == "discovery":
         discovery(names=args[1:] or None)
+        return
+    if args and args[0] == "mirrors":  # e.g. mirrors half=1 rotate=22.5 optimizer=adam
+        kw = {}
+        for a in args[1:]:
+            key, _, value = a.partition("=")
+            try:  # numbers as numbers (half=1, rotate=22.5, average=0.3), the rest as text
+                kw[key] = json.loads(value)
+            except ValueError:
+                kw[key] = value
+        print(json.dumps(mirror_axes(**kw)), flush=True)
         return
     if args and args[0] == "equivariance":
         for name in args[1:] or ["n11_o2", "dijets_so4"]:

@@ -146,6 +146,30 @@ class LinearMaps(_loop.MapFamily):
         return self.std.to_space(theta).cpu().numpy()
 
 
+class RotationMaps(LinearMaps):
+    """``optimizer="lie"``'s family on ``SO(n)``: the trainer's parameters are the rotations
+    ``M [K, n, n]`` themselves (:class:`symlab._loop.LieAdam` steps on the group), acting as
+    ``z ↦ M z + u`` with ``u`` the displacement of the data's centre."""
+
+    def transform(self, theta, z, frac):
+        M = self.std._conjugate(theta)
+        self._maps = M, u = M, self.std._u(M, torch.zeros_like(M[:, 0]))
+        return self.std.apply(M, u, z)
+
+    def metric(self, theta):
+        return None
+
+    def algebra_basis(self):
+        return self.std.space.algebra_basis()
+
+    def project(self, theta):  # one Newton step of the polar decomposition: MᵀM = 1 again
+        eye = torch.eye(theta.shape[-1], dtype=theta.dtype, device=theta.device)
+        theta.copy_(theta @ (1.5 * eye - 0.5 * theta.transpose(-1, -2) @ theta))
+
+    def to_space(self, theta):
+        return _loop.frame_params(self.std.space, self.std._conjugate(theta.detach())).numpy()
+
+
 class SymmetryGAN:
     """Configure a SymmetryGAN; ``fit`` trains ``K`` independent runs at once.
 
@@ -154,10 +178,13 @@ class SymmetryGAN:
     ``symlab._loop.COMPACT_DEFAULTS``: 5000 long steps that stay normalised down to small
     gradients (``lr_g=0.2``, ``eps_g=0.01``). On spaces with dilations, shears or
     translations they are the class defaults of :class:`symlab._loop.Settings` (3000 steps,
-    ``lr_g=0.01``, ``eps_g=0.3``), with which the paper's figures are reproduced. Both use
-    per-coordinate Adam (``optimizer="adam"``), measured on the discovery suite
-    (``python -m symlab.bench discovery``); change a setting to study it, not to make a
-    problem work. ``sl.discover`` adds restarts, a polishing fit and held-out verification.
+    ``lr_g=0.01``, ``eps_g=0.3``), with which the paper's figures are reproduced. On
+    ``SO(n)`` the generator steps on the group (``optimizer="lie"``), which prefers no basis,
+    and the last half of the steps is averaged (``symlab._loop.ROTATION_DEFAULTS``);
+    elsewhere it is Adam on the space's parameters (``optimizer="adam"``). All of this was
+    measured on the discovery suite (``python -m symlab.bench discovery``); change a setting
+    to study it, not to make a problem work. ``sl.discover`` adds restarts, a polishing fit
+    and held-out verification.
 
     Args:
         space: a search space from ``symlab.spaces``.
@@ -180,27 +207,30 @@ class SymmetryGAN:
         commutator: weight of the commutator penalty of Eq. (41) between paired runs, or None.
         lr_shift: how many times farther than the matrix a step may move a free translation
             (in units of the data's spread: far-away initial maps first travel to the data).
-        eps_g: ε of the generator's optimiser (:class:`symlab._loop.GroupAdam`). Far from a
-            symmetry the gradients are ≫ ε and steps have length ≈ ``lr_g``; near one they
-            are ≪ ε (mostly batch noise) and steps shrink in proportion, as in gradient
-            descent, instead of being blown up to ``lr_g`` by the normalisation. This is what
-            lets runs settle to within ~0.01 of a symmetry.
+        optimizer: the generator's optimiser (see :mod:`symlab._loop`): ``"lie"`` (the
+            default on ``SO(n)``) steps on the group, ``M ← M exp(A)``, normalised in every
+            direction of the Lie algebra at once (:class:`symlab._loop.LieAdam`), and so
+            prefers no basis; ``"adam"`` (elsewhere) is Adam on the space's parameters, one
+            normalisation per coordinate; ``"group"`` is the natural-gradient step of
+            :class:`symlab._loop.GroupAdam` (``sl.discover``'s recipe off compact groups).
+        eps_g: ε of the generator's optimiser. Far from a symmetry the gradients are ≫ ε and
+            steps have length ≈ ``lr_g``; near one they are ≪ ε (mostly batch noise) and
+            steps shrink in proportion, as in gradient descent, instead of being blown up to
+            ``lr_g`` by the normalisation. This is what lets runs settle to within ~0.01 of
+            a symmetry.
         average: the reported parameters are the mean of the iterates over this final fraction
-            of the steps (tail averaging, which removes the adversarial jitter; 0 = last iterate).
+            of the steps (tail averaging, which removes the adversarial jitter; 0 = last
+            iterate; on ``SO(n)`` the mean rotation, projected back onto the group).
         frame: ``"data"`` (default): the parameters describe the map in the data's basis;
             ``"random"`` (``SO(n)``, ``O2``): run ``k`` trains the map ``P_kᵀ M P_k`` in its
-            own Haar-random basis ``P_k``, so that the distribution of the learned maps does
-            not depend on the basis the data are written in (per-coordinate Adam prefers
-            the coordinate axes). Measured on the dijets in ``SO(4)`` with ``cyclic=2``
-            and 4000 steps (chapter 7's study), 64 runs for each of the seeds 3–10, one
-            thread: the mirror axes α of all 8 × 64 runs pooled are uniform with
-            ``"random"`` (Rayleigh test of 4α: 297 axes, p = 0.43) and not with ``"data"``
-            (320 axes, p = 0.0003, 4α centred at 162°: the diagonals are preferred; with two
-            threads 316 axes, p = 0.026, 4α centred at 156°, 93 % in the joint ``O(2)``); but
-            only 84 % of the runs end within 0.1 of the joint ``O(2)`` (50–58 of 64 per
-            seed), against 94 % (58–62) with ``"data"``, because the dijets' symmetry is
-            aligned with their coordinates, which per-coordinate Adam in the data basis
-            exploits. Hence not the default.
+            own Haar-random basis ``P_k``, so that an optimiser that prefers a basis
+            (``"adam"``) prefers none across the ensemble. Measured with per-coordinate Adam
+            on the dijets in ``SO(4)`` with ``cyclic=2`` and 4000 steps (chapter 7's study),
+            64 runs for each of the seeds 3–10, one thread: the pooled mirror axes α lean
+            to the diagonals with ``"data"`` (Rayleigh test of 4α: 320 axes, p = 0.0003) and
+            not with ``"random"`` (297 axes, p = 0.43), but only 84 % of the runs end within
+            0.1 of the joint ``O(2)``, against 94 %. The group step (``"lie"``) needs no
+            frames: it is the same in every basis.
         device: torch device (default CPU).
     """
 
@@ -278,12 +308,20 @@ class SymmetryGAN:
         frames = None if s.frame == "data" else _loop.random_frames(self.space, p0.shape[0], gen)
         std = _loop.Standardised(self.space, sampler.centre, sampler.scale,
                                  gain=1.0 if group else s.lr_shift / s.lr_g, frames=frames)
-        family = LinearMaps(std, s)
-        theta = std.to_train(p0).float().to(self.device).requires_grad_(True)
+        if s.optimizer == "lie":
+            if not hasattr(self.space, "algebra_basis"):
+                raise ValueError(f"optimizer='lie' steps on a rotation group: it needs "
+                                 f"SO(n) as the search space, not {type(self.space).__name__}")
+            family = RotationMaps(std, s)
+            theta = std._conjugate(self.space.matrix(p0.double()), inverse=True)
+        else:
+            family = LinearMaps(std, s)
+            theta = std.to_train(p0)
+        theta = theta.float().to(self.device).requires_grad_(True)
         out = _loop.train(sampler, family, theta, s, seed=seed, every=every,
                           first_record=p0.numpy().copy(), progress=progress,
                           desc="SymmetryGAN")
-        final = std.to_space(out.final).cpu()
+        final = torch.as_tensor(family.to_space(out.final))
         with torch.no_grad():
             M = self.space.matrix(final).numpy()
             V = self.space.shift(final).numpy()

@@ -439,6 +439,11 @@ class SO(SearchSpace):
             S[k, i, j], S[k, j, i] = 1.0, -1.0
         return tuple(t.to(dtype=dtype, device=device) for t in (E, C, S))
 
+    def algebra_basis(self, dtype=torch.float64, device=None) -> torch.Tensor:
+        """``[m, n, n]``: the generators ``E_ij − E_ji`` of so(n), in the order of the pairs;
+        ``exp(θ (E_ij − E_ji))`` is the Givens factor of Eq. (36) with angle θ."""
+        return self._givens_basis(dtype, device)[2]
+
     def _matrix(self, p):
         # All m Givens factors at once ([K, m, n, n]), then their ordered product
         # R₁ R₂ ⋯ R_m by pairwise products (⌈log₂ m⌉ batched matmuls): a few large operations
