@@ -121,15 +121,15 @@ class Settings:
 #: preference tied to the basis (turning the data did not move it). With the group step the
 #: axes lean instead where the sample itself is most nearly mirror-symmetric: a finite
 #: sample has a quadrupole moment ``c₂ = mean(e^{2iφ})`` of the jets' azimuths at the level
-#: of its noise (|c₂| ≈ 1/√N), a density is mirror-symmetric about α only if
+#: of its noise (``|c₂| ≈ 1/√N``), a density is mirror-symmetric about α only if
 #: ``4α = 2 arg c₂``, and the lean follows the sample: predicted 311° and 175° for the two
 #: halves of the bundled sample, measured 299° and 159° (``python -m symlab.bench mirrors``
 #: with the defaults, ``half=1`` for the second; chapter 7 discusses it). Fraction within
 #: the exact criterion, plain fits of 32 runs, seed 0, 30 % tail average, group step
-#: against per-coordinate Adam: 0.81 and
-#: 0.81 (two 3-vectors in ``SO(6)``), 0.94 and 0.94 (4-D cross-polytope), 1.00 and 1.00
-#: (3-D Gaussian), 0.94 and 0.97 (dijets), with the same median distances to the group
-#: (0.099 and 0.099, 0.028 and 0.029 on the first and the last).
+#: against per-coordinate Adam: 0.81 and 0.81 (two 3-vectors in ``SO(6)``), 0.94 and 0.94
+#: (4-D cross-polytope), 1.00 and 1.00 (3-D Gaussian), 0.94 and 0.97 (dijets), with the
+#: same median distances to the group (0.099 and 0.099, 0.028 and 0.029 on the first and
+#: the last).
 #: On spaces with dilations, shears or translations long normalised steps leave runs ~0.03
 #: from the symmetry (the 1-D Gaussian: 69 % of runs within tolerance, against 100 % with
 #: the class defaults), so there the class defaults stay.
