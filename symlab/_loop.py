@@ -188,7 +188,7 @@ class Sampler:
         n = self.dim
         if self.points is not None:
             idx = torch.randint(0, self.points.shape[0], (K * B,), generator=self.gen)
-            x = self.points[idx.to(self.device)].reshape(K, B, n)
+            x = torch.index_select(self.points, 0, idx.to(self.device)).reshape(K, B, n)
         elif hasattr(self.density, "sample_shaped"):
             x = self.density.sample_shaped((K, B), seed=self.gen).to(self.device)
         else:
@@ -414,6 +414,8 @@ def train(sampler: Sampler, family: MapFamily, theta: torch.Tensor, settings: Se
     # d/dl of softplus(−l) on real rows is sigmoid(l) − 1, of softplus(l) on fake rows sigmoid(l)
     shift_d = torch.cat([torch.full((half,), -1.0), torch.zeros(B - half)]).to(dev)
     failed = torch.zeros(K, dtype=torch.bool, device=dev)
+    alive = torch.ones(K, 1, device=dev)  # 1 for a run still training, 0 for a failed one
+    alive_w = alive / half  # the per-row weight of a mean over one half of the batch
     revived = torch.zeros(K, dtype=torch.int64, device=dev)
     last_good = theta.detach().clone()
     tail_start = steps - int(round(s.average * steps)) + 1
@@ -438,27 +440,27 @@ def train(sampler: Sampler, family: MapFamily, theta: torch.Tensor, settings: Se
 
         z = sampler.draw(K, B)  # [K, B, n] in standardised units
         z_real, z_src = z[:, :half], z[:, half:]
-        alive = (~failed).to(z.dtype)[:, None]
         gz = family.transform(theta, z_src, frac)  # [K, B − half, n]
         with torch.no_grad():
             logits, ws = disc.forward_cached(torch.cat([z_real, gz.detach().to(z.dtype)], 1))
             l_fake = logits[:, half:]
-            dl = (torch.sigmoid(logits) + shift_d) * (alive / half)
+            dl = (torch.sigmoid(logits) + shift_d) * alive_w
             d_loss = F.softplus(-logits[:, :half]).mean(1) + F.softplus(l_fake).mean(1)
             if s.objective == "non-saturating":  # minimise softplus(−l) = −log d(g x)
                 g_obj = F.softplus(-l_fake).mean(1)
-                dl_g = (torch.sigmoid(l_fake) - 1.0) * (alive / half)
+                dl_g = (torch.sigmoid(l_fake) - 1.0) * alive_w
             else:  # minimise −softplus(l) = log(1 − d(g x)), i.e. maximise Eq. (13)
                 g_obj = -F.softplus(l_fake).mean(1)
-                dl_g = -torch.sigmoid(l_fake) * (alive / half)
+                dl_g = -torch.sigmoid(l_fake) * alive_w
             _, dgz = disc.backward_cached(dl_g, ws, param_grads=False, input_grad=True,
                                           rows=slice(half, None))
             grad_d, _ = disc.backward_cached(dl, ws, param_grads=True)
             # A discriminator whose ReLUs all died outputs a constant and passes no
             # gradient: its run would freeze wherever it is. Give it fresh weights.
-            dead = (dgz.abs().amax(dim=(1, 2)) == 0) & ~failed
+            silent = dgz.abs().amax(dim=(1, 2)) == 0
+            dead = silent & ~failed if silent.any() else None
         opt_d.step(grad_d, s.lr_d * decay)
-        if dead.any():
+        if dead is not None and dead.any():
             disc.reinitialise(dead)
             disc.set_rows(opt_d.m, dead)
             disc.set_rows(opt_d.v, dead)
@@ -470,8 +472,10 @@ def train(sampler: Sampler, family: MapFamily, theta: torch.Tensor, settings: Se
         theta.grad = None
         surrogate.backward()
         grad = theta.grad
-        bad_grad = ~torch.isfinite(grad).reshape(K, -1).all(1)
-        grad = torch.nan_to_num(grad, nan=0.0, posinf=0.0, neginf=0.0)
+        bad_grad = None  # a finite sum means every entry is finite: the common case, cheaply
+        if not torch.isfinite(grad.sum()):
+            bad_grad = ~torch.isfinite(grad).reshape(K, -1).all(1)
+            grad = torch.nan_to_num(grad, nan=0.0, posinf=0.0, neginf=0.0)
         if group:
             if step % METRIC_EVERY == 1 or METRIC_EVERY == 1:  # the metric changes slowly
                 with torch.no_grad():
@@ -483,10 +487,15 @@ def train(sampler: Sampler, family: MapFamily, theta: torch.Tensor, settings: Se
             opt_g.step(grad, s.lr_g * decay)
 
         with torch.no_grad():  # divergence bookkeeping: a run with a non-finite value stops
-            bad = (~torch.isfinite(theta).reshape(K, -1).all(1) | ~torch.isfinite(d_loss)
-                   | ~torch.isfinite(g_obj) | bad_grad)
-            if bad.any():
+            finite = bad_grad is None and bool(torch.isfinite(
+                theta.sum() + d_loss.sum() + g_obj.sum()))  # all finite: nothing to do
+            bad = None if finite else (
+                ~torch.isfinite(theta).reshape(K, -1).all(1) | ~torch.isfinite(d_loss)
+                | ~torch.isfinite(g_obj) | (False if bad_grad is None else bad_grad))
+            if bad is not None and bad.any():
                 failed |= bad
+                alive = (~failed).to(alive.dtype)[:, None]
+                alive_w = alive / half
                 theta[failed] = last_good[failed]
                 disc.flat.data.nan_to_num_(nan=0.0, posinf=0.0, neginf=0.0)
             family.project(theta)
@@ -494,9 +503,10 @@ def train(sampler: Sampler, family: MapFamily, theta: torch.Tensor, settings: Se
             if step >= tail_start:
                 tail_sum += theta.detach()
                 tail_loss += torch.nan_to_num(d_loss, nan=0.0).double()
-            acc_d += torch.nan_to_num(d_loss, nan=0.0)
-            acc_g += torch.nan_to_num(g_obj, nan=0.0)
-            acc_n += 1
+            if every:  # the averages between records
+                acc_d += torch.nan_to_num(d_loss, nan=0.0)
+                acc_g += torch.nan_to_num(g_obj, nan=0.0)
+                acc_n += 1
         if every and (step % every == 0 or step == steps):
             rec_steps.append(step)
             rec.append(family.to_space(theta))
