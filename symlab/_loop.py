@@ -276,6 +276,20 @@ class GroupAdam:
         self.m = torch.zeros_like(param)
         self.v = torch.zeros(K, dtype=param.dtype, device=param.device)
         self.t = 0
+        self._factored = (None, None)  # (the metric last seen, LU factors of its damped form)
+
+    def _lu(self, metric: torch.Tensor):
+        """LU factors of the damped metric, kept while the same metric tensor is passed
+        (the loop recomputes it every ``METRIC_EVERY`` steps)."""
+        seen, factors = self._factored
+        if seen is not metric:
+            Fm = metric.to(torch.float64)
+            P = Fm.shape[-1]
+            damp = DAMPING * Fm.diagonal(dim1=-2, dim2=-1).mean(-1).clamp_min(1e-12)
+            Fm = Fm + damp[:, None, None] * torch.eye(P, dtype=Fm.dtype, device=Fm.device)
+            factors = torch.linalg.lu_factor(Fm)
+            self._factored = (metric, factors)
+        return factors
 
     @torch.no_grad()
     def step(self, grad: torch.Tensor, metric: torch.Tensor | None, lr: float) -> None:
@@ -284,12 +298,10 @@ class GroupAdam:
         g = grad.reshape(K, -1)
         if metric is None:
             nat = g
-        else:
-            Fm = metric.to(torch.float64)
-            P = Fm.shape[-1]
-            damp = DAMPING * Fm.diagonal(dim1=-2, dim2=-1).mean(-1).clamp_min(1e-12)
-            Fm = Fm + damp[:, None, None] * torch.eye(P, dtype=Fm.dtype, device=Fm.device)
-            nat = torch.linalg.solve(Fm, g.to(torch.float64)[..., None])[..., 0].to(g.dtype)
+        else:  # the same arithmetic as torch.linalg.solve, without refactoring each step
+            LU, pivots = self._lu(metric)
+            nat = torch.linalg.lu_solve(LU, pivots, g.to(torch.float64)[..., None])[..., 0]
+            nat = nat.to(g.dtype)
         sq = (g * nat).sum(1).clamp_min(0)
         self.m.mul_(self.b1).add_(nat.reshape(self.m.shape), alpha=1 - self.b1)
         self.v.mul_(self.b2).add_(sq, alpha=1 - self.b2)
