@@ -192,7 +192,9 @@ def augmentation_test(train: Orbits, test: Orbits, augmentations: dict, horizon:
     ``sample(m, generator) -> [m, 8, 8]`` drawing ``m`` matrices ``g`` (for instance from a
     learned algebra, a set of discovered elements, or the true rotation group). Every
     augmentation uses the same initial network, the same batches and the same optimiser
-    (Adam), so their MSEs differ only through the augmentation.
+    (Adam), so their MSEs differ only through the augmentation. The predictors, one per
+    augmentation, are trained together as one batch of networks (``bmm``), each on its own
+    loss.
     """
     horizon = _checks.count(horizon, "horizon")
     steps = _checks.count(steps, "steps")
@@ -216,37 +218,61 @@ def augmentation_test(train: Orbits, test: Orbits, augmentations: dict, horizon:
     y_tr = torch.tensor(s_tr[:, horizon:].reshape(-1, 8), dtype=torch.float32)
     x_te = torch.tensor(s_te[:, :-horizon].reshape(-1, 8), dtype=torch.float32)
     y_te = torch.tensor(s_te[:, horizon:].reshape(-1, 8), dtype=torch.float32)
-    mse = {}
-    for name, aug in augmentations.items():
-        gen = torch.Generator().manual_seed(seed)
-        with torch.random.fork_rng(devices=[]):  # the initial weights, global RNG left untouched
-            torch.manual_seed(seed)
-            layers, w = [], 8
-            for h in hidden:
-                layers += [torch.nn.Linear(w, h), torch.nn.Tanh()]
-                w = h
-            net = torch.nn.Sequential(*layers, torch.nn.Linear(w, 8))
-        opt = torch.optim.Adam(net.parameters(), lr=lr)
-        draw = _sampler_from(aug, gen)
-        aug_gen = torch.Generator().manual_seed(seed + 1)
-        for step in range(steps):
-            idx = torch.randint(0, len(x_tr), (B,), generator=gen)
-            x, y = x_tr[idx], y_tr[idx]
+    config = dict(horizon=horizon, steps=steps, batch_size=B, hidden=hidden, lr=lr, seed=seed,
+                  n_train=len(s_tr), n_test=len(s_te))
+    names = list(augmentations)
+    draws = [_sampler_from(augmentations[k], None) for k in names]
+    if not names:
+        return Augmentation(mse={}, config=config)
+    # One predictor per augmentation, all trained at once as a batch: the same initial
+    # network (copied), the same batches, the same schedule; Adam acts on each entry
+    # separately, so the copies train independently.
+    with torch.random.fork_rng(devices=[]):  # the initial weights, global RNG left untouched
+        torch.manual_seed(seed)
+        init, w = [], 8
+        for h in (*hidden, 8):
+            layer = torch.nn.Linear(w, h)
+            init.append((layer.weight.detach().T, layer.bias.detach()))
+            w = h
+    A = len(names)
+    params = []
+    for W, b in init:  # [A, in, out] and [A, 1, out]
+        params += [W.expand(A, *W.shape).clone().requires_grad_(),
+                   b.expand(A, 1, b.shape[0]).clone().requires_grad_()]
+
+    def predict(x):  # [A, m, 8] -> [A, m, 8]
+        for i in range(0, len(params), 2):
+            x = torch.baddbmm(params[i + 1], x, params[i])
+            if i + 2 < len(params):
+                x = torch.tanh(x)
+        return x
+
+    opt = torch.optim.Adam(params, lr=lr)
+    gen = torch.Generator().manual_seed(seed)  # the batches
+    aug_gens = [torch.Generator().manual_seed(seed + 1) for _ in names]  # each its own draws
+    for step in range(steps):
+        idx = torch.randint(0, len(x_tr), (B,), generator=gen)
+        xs, ys = [], []
+        x0, y0 = x_tr[idx], y_tr[idx]
+        for draw, g in zip(draws, aug_gens):
+            x, y = x0, y0
             if draw is not None:
-                G = torch.as_tensor(draw(B, aug_gen), dtype=torch.float32)
+                G = torch.as_tensor(draw(B, g), dtype=torch.float32)
                 x = torch.einsum("bij,bj->bi", G, x)
                 y = torch.einsum("bij,bj->bi", G, y)
-            for group in opt.param_groups:  # cosine decay
-                group["lr"] = lr * 0.5 * (1 + math.cos(math.pi * step / steps))
-            loss = (net(x) - y).pow(2).mean()
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-        with torch.no_grad():
-            mse[name] = float((net(x_te) - y_te).pow(2).mean())
-    return Augmentation(mse=mse, config=dict(horizon=horizon, steps=steps, batch_size=B,
-                                             hidden=hidden, lr=lr, seed=seed,
-                                             n_train=len(s_tr), n_test=len(s_te)))
+            xs.append(x)
+            ys.append(y)
+        for group in opt.param_groups:  # cosine decay
+            group["lr"] = lr * 0.5 * (1 + math.cos(math.pi * step / steps))
+        # the sum of the A mean squared errors: each copy gets the gradient of its own
+        loss = (predict(torch.stack(xs)) - torch.stack(ys)).pow(2).mean((1, 2)).sum()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    with torch.no_grad():
+        err = (predict(x_te.expand(A, *x_te.shape)) - y_te).pow(2).mean((1, 2))
+    mse = {k: float(e) for k, e in zip(names, err)}
+    return Augmentation(mse=mse, config=config)
 
 
 def rotations(m: int, generator: torch.Generator) -> torch.Tensor:

@@ -87,3 +87,16 @@ def test_augmentation_with_the_true_group_beats_none():
                                     steps=600, seed=0)
     assert set(res.mse) == {"none", "true"}
     assert res.mse["true"] < res.mse["none"]
+
+
+def test_augmentations_train_independently_of_each_other():
+    """The predictors train together as one batch; each must still learn as if alone: the
+    same augmentation gives the same MSE whatever else is trained beside it."""
+    o = twobody.orbits(trials=30, timesteps=12, seed=3)
+    train, test = o.split(4)
+    alone = twobody.augmentation_test(train, test, {"true": twobody.rotations}, steps=40,
+                                      seed=1).mse["true"]
+    both = twobody.augmentation_test(train, test, {"none": None, "true": twobody.rotations},
+                                     steps=40, seed=1).mse
+    assert both["true"] == pytest.approx(alone, rel=1e-5)
+    assert both["none"] != pytest.approx(alone, rel=1e-3)
