@@ -439,6 +439,25 @@ class SO(SearchSpace):
             S[k, i, j], S[k, j, i] = 1.0, -1.0
         return tuple(t.to(dtype=dtype, device=device) for t in (E, C, S))
 
+    def _givens_factors(self, p):
+        """``[K, m, n, n]`` the Givens factors ``R_k = E_k + cos θ_k C_k + sin θ_k S_k`` of
+        angles ``p [K, m]``, written by placing ``(cos, cos, sin, −sin)`` at the four entries
+        of each pair into ``E`` (the same numbers as the sum, in a few operations)."""
+        key = ("slots", p.dtype, str(p.device))
+        cache = self.__dict__.setdefault("_givens_cache", {})
+        if key not in cache:
+            n = self.dim
+            E = self._givens_basis(p.dtype, p.device)[0]
+            slots = torch.tensor([[i * n + i, j * n + j, i * n + j, j * n + i]
+                                  for i, j in self.pairs], device=p.device)  # [m, 4]
+            cache[key] = (E.reshape(len(self.pairs), n * n), slots)
+        base, slots = cache[key]
+        K, m, n = p.shape[0], len(self.pairs), self.dim
+        c, s = torch.cos(p), torch.sin(p)
+        values = torch.stack([c, c, s, -s], -1)  # [K, m, 4]
+        R = base.expand(K, m, n * n).scatter(2, slots.expand(K, m, 4), values)
+        return R.view(K, m, n, n)
+
     def algebra_basis(self, dtype=torch.float64, device=None) -> torch.Tensor:
         """``[m, n, n]``: the generators ``E_ij − E_ji`` of so(n), in the order of the pairs;
         ``exp(θ (E_ij − E_ji))`` is the Givens factor of Eq. (36) with angle θ."""
@@ -449,8 +468,7 @@ class SO(SearchSpace):
         # R₁ R₂ ⋯ R_m by pairwise products (⌈log₂ m⌉ batched matmuls): a few large operations
         # instead of m small ones, forward and backward (a training step on SO(n) would
         # otherwise spend most of its time here).
-        E, C, S = self._givens_basis(p.dtype, p.device)
-        R = E + torch.cos(p)[..., None, None] * C + torch.sin(p)[..., None, None] * S
+        R = self._givens_factors(p)
         while R.shape[1] > 1:
             if R.shape[1] % 2:  # an odd factor out waits for the next level
                 R = torch.cat([R[:, :-1:2] @ R[:, 1::2], R[:, -1:]], 1)
