@@ -421,9 +421,9 @@ class SO(SearchSpace):
         return self.params_from_matrix(Q).float()
 
     def _givens_basis(self, dtype, device):
-        """Constant parts of the m Givens factors, ``R_k = E_k + cos θ_k C_k + sin θ_k S_k``:
-        ``E [m, n, n]`` (the identity off the pair), ``C`` (``e_ii + e_jj``) and ``S``
-        (``e_ij − e_ji``), cached per dtype and device."""
+        """Constant parts of the m Givens factors ``R_k = E_k + cos θ_k C_k + sin θ_k S_k``
+        (``C_k = e_ii + e_jj``): ``E [m, n, n]`` (the identity off the pair) and ``S``
+        (``e_ij − e_ji``, the generators), cached per dtype and device."""
         key = (dtype, str(device))
         cache = self.__dict__.setdefault("_givens_cache", {})
         if key not in cache:
@@ -432,12 +432,11 @@ class SO(SearchSpace):
 
     def _givens_constants(self, dtype, device):
         n, m = self.dim, len(self.pairs)
-        E, C, S = torch.eye(n).repeat(m, 1, 1), torch.zeros(m, n, n), torch.zeros(m, n, n)
+        E, S = torch.eye(n).repeat(m, 1, 1), torch.zeros(m, n, n)
         for k, (i, j) in enumerate(self.pairs):
             E[k, i, i] = E[k, j, j] = 0.0
-            C[k, i, i] = C[k, j, j] = 1.0
             S[k, i, j], S[k, j, i] = 1.0, -1.0
-        return tuple(t.to(dtype=dtype, device=device) for t in (E, C, S))
+        return tuple(t.to(dtype=dtype, device=device) for t in (E, S))
 
     def _givens_factors(self, p):
         """``[K, m, n, n]`` the Givens factors ``R_k = E_k + cos θ_k C_k + sin θ_k S_k`` of
@@ -461,7 +460,7 @@ class SO(SearchSpace):
     def algebra_basis(self, dtype=torch.float64, device=None) -> torch.Tensor:
         """``[m, n, n]``: the generators ``E_ij − E_ji`` of so(n), in the order of the pairs;
         ``exp(θ (E_ij − E_ji))`` is the Givens factor of Eq. (36) with angle θ."""
-        return self._givens_basis(dtype, device)[2]
+        return self._givens_basis(dtype, device)[1]
 
     def _matrix(self, p):
         # All m Givens factors at once ([K, m, n, n]), then their ordered product
