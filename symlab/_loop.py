@@ -123,7 +123,8 @@ class Settings:
 #: sample has a quadrupole moment ``c₂ = mean(e^{2iφ})`` of the jets' azimuths at the level
 #: of its noise (``|c₂| ≈ 1/√N``), a density is mirror-symmetric about α only if
 #: ``4α = 2 arg c₂``, and the lean follows the sample: predicted 311° and 175° for the two
-#: halves of the bundled sample, measured 299° and 159° (``python -m symlab.bench mirrors``
+#: halves of the bundled sample, measured 299° and 159° (327° and 159° on a second
+#: machine, where per-coordinate Adam, settling less, showed no lean: ``python -m symlab.bench mirrors``
 #: with the defaults, ``half=1`` for the second; chapter 7 discusses it). Fraction within
 #: the exact criterion, plain fits of 32 runs, seed 0, 30 % tail average, group step
 #: against per-coordinate Adam: 0.81 and 0.81 (two 3-vectors in ``SO(6)``), 0.94 and 0.94
